@@ -1,0 +1,36 @@
+# Everything a newcomer needs: `make serve`, `make test`. `make help` lists the rest.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8080
+SEED ?= 0
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv serve test test-slow model clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(INSTALLED): requirements.txt function/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(INSTALLED) ## Create .venv and install requirements.txt (done by every target that needs it)
+
+serve: $(INSTALLED) ## Serve the function on http://127.0.0.1:PORT (default 8080) with the real functions-framework
+	$(BIN)/functions-framework --target predict --source function/main.py --host 127.0.0.1 --port $(PORT)
+
+test: $(INSTALLED) ## Run the whole test suite (slow tests run in their short versions)
+	$(BIN)/python -m pytest
+
+test-slow: $(INSTALLED) ## Run the test suite including the long versions of slow tests
+	$(BIN)/python -m pytest --run-slow
+
+model: $(INSTALLED) ## Retrain the bundled model into function/model (SEED=0)
+	$(BIN)/python -m training train --out function/model --seed $(SEED)
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

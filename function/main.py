@@ -1,0 +1,108 @@
+"""Cloud Function entry point `predict`: routes each request, maps errors to JSON, logs one line per request."""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+import functions_framework
+from flask import Request, Response
+from werkzeug.exceptions import HTTPException
+
+from penguins import log, service
+from penguins.errors import ApiError, MethodNotAllowed, NotFound
+from penguins.http import json_response, read_json_body
+from penguins.model_cache import ModelCache
+from penguins.openapi import build_openapi
+from penguins.settings import Settings
+from penguins.validation import parse_predict_request
+
+SETTINGS = Settings.from_env()
+MODELS = ModelCache(SETTINGS)
+_openapi_document: dict | None = None
+
+
+def _predict(request: Request) -> tuple[int, dict, dict]:
+    body = read_json_body(request, SETTINGS.max_body_bytes)
+    penguins, is_batch = parse_predict_request(body, SETTINGS.max_batch_size)
+    model = MODELS.get()
+    answer, logged = service.predict_response(model, penguins, is_batch)
+    return 200, answer, {"model": model, "prediction": logged}
+
+
+def _index(request: Request) -> tuple[int, dict, dict]:
+    model = MODELS.get()
+    return 200, service.service_info(model, SETTINGS), {"model": model}
+
+
+def _health(request: Request) -> tuple[int, dict, dict]:
+    model = MODELS.get()
+    return 200, service.health(model), {"model": model}
+
+
+def _openapi(request: Request) -> tuple[int, dict, dict]:
+    global _openapi_document
+    if _openapi_document is None:
+        _openapi_document = build_openapi(SETTINGS.max_batch_size)
+    return 200, _openapi_document, {}
+
+
+ROUTES = {
+    "/": {"POST": _predict, "GET": _index},
+    "/predict": {"POST": _predict},
+    "/health": {"GET": _health},
+    "/openapi.json": {"GET": _openapi},
+}
+
+
+def _route(method: str, path: str):
+    methods = ROUTES.get(path)
+    if methods is None:
+        msg = f"There is no {path}; the paths are {', '.join(ROUTES)}"
+        raise NotFound(msg, [{"loc": ["path"], "msg": msg, "type": "not_found"}])
+    handler = methods.get("GET" if method == "HEAD" else method)
+    if handler is None:
+        allowed = ", ".join(methods)
+        msg = f"{path} accepts {allowed}, not {method}"
+        raise MethodNotAllowed(msg, [{"loc": ["method"], "msg": msg, "type": "method_not_allowed"}],
+                               headers={"Allow": allowed})
+    return handler
+
+
+@functions_framework.http
+def predict(request: Request) -> Response:
+    """Answer every path of the function's URL."""
+    started = time.perf_counter()
+    path = request.path.rstrip("/") or "/"
+    headers: dict[str, str] = {}
+    fields: dict = {}
+    streamed = False
+    try:
+        status, body, fields = _route(request.method, path)(request)
+    except ApiError as exc:
+        status, body, headers = exc.status, exc.body(), exc.headers
+        fields = {"error": exc.error}
+        streamed = status in (413, 415)
+    except Exception:  # a bug, not bad input: log the traceback for the operator, never send it
+        status, body = 500, {"error": "Internal error; it has been logged.", "detail": []}
+        log.emit("ERROR", "unhandled exception\n" + traceback.format_exc())
+    model = fields.pop("model", None)
+    if model is not None:
+        headers["X-Model-Version"] = model.version
+        fields["model_version"] = model.version
+    response = json_response(status, body, headers, streamed=streamed)
+    log.request_entry(request.method, path, status, time.perf_counter() - started, log.trace_id(request.headers),
+                      SETTINGS.project_id, **fields)
+    return response
+
+
+@functions_framework.errorhandler(Exception)
+def _framework_error(exc: Exception) -> Response:
+    """Errors raised by the framework around our function (e.g. /favicon.ico) answer JSON too."""
+    if isinstance(exc, HTTPException):
+        status = exc.code or 500
+        body = {"error": exc.description or exc.name, "detail": []}
+    else:
+        log.emit("ERROR", "unhandled exception\n" + "".join(traceback.format_exception(exc)))
+        status, body = 500, {"error": "Internal error; it has been logged.", "detail": []}
+    return json_response(status, body)

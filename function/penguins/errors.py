@@ -1,0 +1,77 @@
+"""The exception hierarchy: each kind of failure carries its HTTP status, mapped in one place."""
+
+from __future__ import annotations
+
+
+class PenguinError(Exception):
+    """Base class of every failure this package reports."""
+
+
+class ApiError(PenguinError):
+    """A failure answered to the client as JSON: {"error": sentence, "detail": [...]}."""
+
+    status = 500
+
+    def __init__(self, error: str, detail: list[dict] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(error)
+        self.error = error
+        self.detail = detail or []
+        self.headers = headers or {}
+
+    def body(self) -> dict:
+        """The JSON body of the answer."""
+        return {"error": self.error, "detail": self.detail}
+
+
+class MalformedJson(ApiError):
+    """The body is not parseable JSON."""
+
+    status = 400
+
+
+class NotFound(ApiError):
+    """No such path."""
+
+    status = 404
+
+
+class MethodNotAllowed(ApiError):
+    """The path exists but not for this method."""
+
+    status = 405
+
+
+class PayloadTooLarge(ApiError):
+    """The body is over the configured limit."""
+
+    status = 413
+
+
+class UnsupportedMediaType(ApiError):
+    """The body is not declared as JSON."""
+
+    status = 415
+
+
+class InvalidInput(ApiError):
+    """The JSON does not match the schema."""
+
+    status = 422
+
+
+class ModelUnavailable(ApiError):
+    """No model can be served right now."""
+
+    status = 503
+
+
+class ArtifactError(PenguinError):
+    """A model artifact is missing, corrupt, or made for another encoding."""
+
+
+class StorageError(PenguinError):
+    """The artifact store could not be read."""
+
+
+class SettingsError(PenguinError):
+    """An environment variable has a value that cannot be used."""

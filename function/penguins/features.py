@@ -1,0 +1,56 @@
+"""The one feature encoding, used by serving and training alike: a penguin -> a row of floats."""
+
+from __future__ import annotations
+
+import math
+
+from .schema import ISLANDS, MEASUREMENTS, SEXES, Penguin
+
+# sex is one column (male 1, female 0, unknown NaN) so that XGBoost's learned default
+# direction handles a missing sex; island is one-hot.
+FEATURE_NAMES: tuple[str, ...] = (*MEASUREMENTS, "sex_male", *(f"island_{name}" for name in ISLANDS))
+CATEGORIES: dict[str, tuple[str, ...]] = {"sex": SEXES, "island": ISLANDS}
+ENCODING_VERSION = 1
+
+_SEX_MALE = {"male": 1.0, "female": 0.0, None: math.nan}
+_ISLAND_ONE_HOT = {name: tuple(1.0 if other == name else 0.0 for other in ISLANDS) for name in ISLANDS}
+
+
+def encode_values(
+    bill_length_mm: float,
+    bill_depth_mm: float,
+    flipper_length_mm: float,
+    body_mass_g: float,
+    sex: str | None,
+    island: str,
+) -> list[float]:
+    """Encode raw values into a model row in FEATURE_NAMES order."""
+    return [
+        float(bill_length_mm),
+        float(bill_depth_mm),
+        float(flipper_length_mm),
+        float(body_mass_g),
+        _SEX_MALE[sex],
+        *_ISLAND_ONE_HOT[island],
+    ]
+
+
+def encode(penguin: Penguin) -> list[float]:
+    """Encode a validated penguin into a model row."""
+    return encode_values(
+        penguin.bill_length_mm,
+        penguin.bill_depth_mm,
+        penguin.flipper_length_mm,
+        penguin.body_mass_g,
+        penguin.sex,
+        penguin.island,
+    )
+
+
+def encoding_description() -> dict[str, object]:
+    """The encoding as the manifest records it, so serving can refuse a model trained on another one."""
+    return {
+        "encoding_version": ENCODING_VERSION,
+        "features": list(FEATURE_NAMES),
+        "categories": {name: list(values) for name, values in CATEGORIES.items()},
+    }

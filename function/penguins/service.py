@@ -1,0 +1,56 @@
+"""The domain answers: predictions, health and the service description, as plain dicts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from . import SERVICE_NAME, __version__
+from .features import encode
+from .model_cache import ServedModel
+from .schema import LIMITS, Penguin
+from .settings import Settings
+
+PROBABILITY_DIGITS = 6
+
+
+def predict(model: ServedModel, penguins: list[Penguin]) -> list[dict]:
+    """One prediction dict (species, probabilities, warnings) per penguin, in order."""
+    probabilities = model.predictor.predict_proba([encode(penguin) for penguin in penguins])
+    classes = model.classes
+    answers = []
+    for penguin, row in zip(penguins, probabilities):
+        best = max(range(len(row)), key=row.__getitem__)
+        answers.append(
+            {
+                "prediction": classes[best],
+                "probabilities": {name: round(p, PROBABILITY_DIGITS) for name, p in zip(classes, row)},
+                "warnings": model.range_warnings(penguin),
+            }
+        )
+    return answers
+
+
+def predict_response(model: ServedModel, penguins: list[Penguin], is_batch: bool) -> tuple[dict, object]:
+    """The response body and what the request log records as the prediction."""
+    answers = predict(model, penguins)
+    if is_batch:
+        counts = Counter(answer["prediction"] for answer in answers)
+        return {"predictions": answers, "model_version": model.version}, dict(counts)
+    return {**answers[0], "model_version": model.version}, answers[0]["prediction"]
+
+
+def health(model: ServedModel) -> dict:
+    """The /health body for a servable model."""
+    return {"status": "ok", "model": model.info()}
+
+
+def service_info(model: ServedModel, settings: Settings) -> dict:
+    """The / body: what this is, which model answers, and where to go next."""
+    return {
+        "service": SERVICE_NAME,
+        "version": __version__,
+        "model": model.info(),
+        "limits": {name: {"min": limit.low, "max": limit.high} for name, limit in LIMITS.items()},
+        "max_batch_size": settings.max_batch_size,
+        "links": {"predict": "/predict", "health": "/health", "openapi": "/openapi.json"},
+    }

@@ -1,0 +1,164 @@
+"""Parse a request body into penguins, turning every problem into a sentence that says what to fix."""
+
+from __future__ import annotations
+
+import difflib
+import math
+
+from pydantic import ValidationError
+from pydantic_core import from_json
+
+from .errors import InvalidInput, MalformedJson
+from .schema import ISLANDS, LIMITS, SEXES, Penguin, PredictBatchRequest
+
+MAX_DETAILS = 100
+_FIELDS = tuple(Penguin.model_fields)
+_CHOICES = {"island": ISLANDS, "sex": SEXES}
+_EXAMPLE = '{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750, "island": "Torgersen", "sex": "male"}'
+
+
+def parse_json(raw: bytes) -> object:
+    """Parse JSON bytes; malformed JSON is a 400 that says where it broke."""
+    try:
+        return from_json(raw)
+    except ValueError as exc:
+        reason = str(exc) if raw.strip() else "the body is empty"
+        raise MalformedJson(
+            f"The body is not valid JSON ({reason}); send one penguin as a JSON object, e.g. {_EXAMPLE}",
+            [{"loc": [], "msg": reason, "type": "json_invalid"}],
+        ) from None
+
+
+def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[Penguin], bool]:
+    """Validate a prediction body: one penguin, or {"instances": [...]}; returns (penguins, is_batch)."""
+    data = parse_json(raw)
+    if isinstance(data, dict) and "instances" in data:
+        instances = data["instances"]
+        if isinstance(instances, list) and len(instances) > max_batch_size:
+            # Checked before validation so an oversized batch costs nothing to refuse.
+            msg = (
+                f"instances holds {len(instances)} penguins; the limit is {max_batch_size} per request: "
+                "split the batch into several requests"
+            )
+            raise InvalidInput(msg, [{"loc": ["instances"], "msg": msg, "type": "too_long"}])
+        try:
+            return PredictBatchRequest.model_validate(data).instances, True
+        except ValidationError as exc:
+            raise invalid_input(exc) from None
+    if not isinstance(data, dict):
+        hint = ' wrap a list of penguins as {"instances": [...]}' if isinstance(data, list) else ""
+        msg = f"The body must be a JSON object describing one penguin, not {_json_kind(data)};{hint or ' e.g. ' + _EXAMPLE}"
+        raise InvalidInput(msg, [{"loc": [], "msg": msg, "type": "model_type"}])
+    try:
+        return [Penguin.model_validate(data)], False
+    except ValidationError as exc:
+        raise invalid_input(exc) from None
+
+
+def invalid_input(exc: ValidationError) -> InvalidInput:
+    """A 422 listing every violation (up to MAX_DETAILS), each with a sentence that says what to fix."""
+    errors = exc.errors(include_url=False, include_context=False)
+    detail = [
+        {"loc": list(err["loc"]), "msg": _message(err), "type": err["type"]} for err in errors[:MAX_DETAILS]
+    ]
+    if len(errors) == 1:
+        sentence = detail[0]["msg"]
+    else:
+        shown = "; ".join(d["msg"] for d in detail[:3])
+        more = f"; and {len(errors) - 3} more (see detail)" if len(errors) > 3 else ""
+        sentence = f"{len(errors)} problems with the request: {shown}{more}"
+    if len(errors) > MAX_DETAILS:
+        sentence += f" (detail lists the first {MAX_DETAILS} of {len(errors)})"
+    return InvalidInput(sentence, detail)
+
+
+def _message(err: dict) -> str:
+    loc = err["loc"]
+    field = loc[-1] if loc else ""
+    where = _where(loc)
+    kind = err["type"]
+    value = err.get("input")
+    limit = LIMITS.get(field) if isinstance(field, str) else None
+    if kind == "missing":
+        if limit:
+            return f"{where} is required: a number in {limit.unit_name} between {limit.low:g} and {limit.high:g}"
+        if field in _CHOICES:
+            return f"{where} is required: one of {_options(field)}"
+        return f"{where} is required"
+    if limit and kind in ("greater_than_equal", "less_than_equal"):
+        return f"{where} must be between {limit.low:g} and {limit.high:g} {limit.unit}; got {value:g}{_unit_hint(field, value)}"
+    if limit and kind in ("float_type", "finite_number", "float_parsing"):
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{where} must be a finite number in {limit.unit_name}; got {value}"
+        hint = " (send it without quotes)" if isinstance(value, str) and _is_number(value) else ""
+        return f"{where} must be a JSON number in {limit.unit_name}, not {_json_kind(value)}{hint}"
+    if field in _CHOICES and kind in ("literal_error", "enum"):
+        return f"{where} must be one of {_options(field)}; got {_short(value)}{_choice_hint(field, value)}"
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(field), _FIELDS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; the fields are {', '.join(_FIELDS)}"
+        return f"{where} is not a known field{hint}"
+    if field == "year" and kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{where} must be a whole number such as 2007, or absent; got {_short(value)}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{where or 'the body'} must be a JSON object describing one penguin, not {_json_kind(value)}"
+    if field == "instances" and kind == "list_type":
+        return f"instances must be a JSON array of penguins, not {_json_kind(value)}"
+    if field == "instances" and kind == "too_short":
+        return "instances must hold at least one penguin"
+    return f"{where or 'the body'}: {err['msg']}"
+
+
+def _where(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _options(field: str) -> str:
+    options = ", ".join(repr(choice) for choice in _CHOICES[field])
+    return options + (", or null when unknown" if field == "sex" else "")
+
+
+def _choice_hint(field: str, value: object) -> str:
+    if isinstance(value, str):
+        for choice in _CHOICES[field]:
+            if value.strip().casefold() == choice.casefold():
+                return f"; did you mean {choice!r}? (the value is case-sensitive)"
+    return ""
+
+
+def _unit_hint(field: str, value: float) -> str:
+    limit = LIMITS[field]
+    if limit.unit == "g" and limit.low <= value * 1000 <= limit.high:
+        return f"; was it sent in kilograms? Send {value * 1000:g} grams"
+    if limit.unit == "mm" and limit.low <= value * 10 <= limit.high:
+        return f"; was it sent in centimetres? Send {value * 10:g} millimetres"
+    return ""
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"a string ({_short(value)})"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a number ({value})"
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False

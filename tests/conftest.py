@@ -1,0 +1,158 @@
+"""Shared fixtures: isolated environment, the real Functions Framework app and server, small real models."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTION_DIR = ROOT / "function"
+MAIN = FUNCTION_DIR / "main.py"
+BUNDLED_MODEL = FUNCTION_DIR / "model"
+ENV_VARS = ("MODEL_URI", "MAX_BATCH_SIZE", "MAX_BODY_BYTES", "GOOGLE_CLOUD_PROJECT", "GCP_PROJECT")
+
+# The seed README's three examples, unchanged, with the species it says they are.
+SEED_EXAMPLES = {
+    "Adelie": {"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750,
+               "year": 2007, "sex": "male", "island": "Torgersen"},
+    "Gentoo": {"bill_length_mm": 47.5, "bill_depth_mm": 15.0, "flipper_length_mm": 218, "body_mass_g": 4950,
+               "year": 2009, "sex": "female", "island": "Biscoe"},
+    "Chinstrap": {"bill_length_mm": 49.5, "bill_depth_mm": 19.0, "flipper_length_mm": 200, "body_mass_g": 3800,
+                  "year": 2008, "sex": "male", "island": "Dream"},
+}
+ADELIE = SEED_EXAMPLES["Adelie"]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="run the long versions of tests marked slow")
+
+
+@pytest.fixture
+def long_run(request) -> bool:
+    """True under --run-slow: slow tests scale up to their full size."""
+    return request.config.getoption("--run-slow")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch):
+    """No test sees another's (or the developer's) configuration."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def make_client(monkeypatch):
+    """Build the real Functions Framework app (fresh module state) with extra environment variables."""
+    import functions_framework
+
+    def build(**env: str):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return functions_framework.create_app("predict", str(MAIN)).test_client()
+
+    return build
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+@pytest.fixture(scope="session")
+def small_artifact(tmp_path_factory):
+    """A small real model trained by training/ into a temporary folder (one CV repeat, few rounds)."""
+    from training.train import train
+
+    out = tmp_path_factory.mktemp("small-model")
+    artifact = train(str(out), seed=7, n_repeats=1, num_rounds=10)
+    return out, artifact
+
+
+class Server:
+    """A real functions-framework process on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        full_env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
+        full_env.update(env)
+        self._log = open(log_path, "wb")
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "functions-framework"), "--target", "predict", "--source", str(MAIN),
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def wait_listening(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log_path.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("server did not listen in time")
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+                timeout: float = 30) -> tuple[int, dict, dict]:
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, dict(r.headers), json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), json.loads(e.read())
+
+    def post_json(self, path: str, payload: object, **kw) -> tuple[int, dict, dict]:
+        return self.request("POST", path, json.dumps(payload).encode(), {"Content-Type": "application/json"}, **kw)
+
+    def log_lines(self) -> list[dict]:
+        lines = []
+        for line in self.log_path.read_text().splitlines():
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+        return lines
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """Start real servers with given environment variables; each is stopped (by its pid) afterwards."""
+    servers = []
+
+    def start(**env: str) -> Server:
+        server = Server(env, tmp_path / f"server-{len(servers)}.log")
+        servers.append(server)
+        server.wait_listening()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

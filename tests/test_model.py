@@ -1,0 +1,63 @@
+"""The bundled model's behaviour: a typical penguin of each species gets its species; probabilities are sane."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from palmerpenguins import load_penguins
+
+from conftest import BUNDLED_MODEL, SEED_EXAMPLES
+from penguins.model_cache import load_served_model
+from penguins.schema import SPECIES, Penguin
+from penguins.service import predict
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_served_model(str(BUNDLED_MODEL))
+
+
+def typical_penguin(species: str) -> Penguin:
+    """The median measurements, most common island and sex of one species in the real data."""
+    rows = load_penguins().dropna()
+    rows = rows[rows.species == species]
+    medians = rows[["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]].median()
+    return Penguin(**{k: float(v) for k, v in medians.items()}, island=rows.island.mode()[0], sex=rows.sex.mode()[0])
+
+
+@pytest.mark.parametrize("species", SPECIES)
+def test_typical_penguin_gets_its_species(model, species):
+    [answer] = predict(model, [typical_penguin(species)])
+    assert answer["prediction"] == species
+    assert answer["probabilities"][species] > 0.9
+    assert answer["warnings"] == []
+
+
+@pytest.mark.parametrize("species", SPECIES)
+def test_seed_examples_give_the_seed_answers(model, species):
+    [answer] = predict(model, [Penguin(**SEED_EXAMPLES[species])])
+    assert answer["prediction"] == species
+
+
+def test_probabilities_cover_exactly_the_three_species_and_sum_to_one(model):
+    penguins = [typical_penguin(s) for s in SPECIES] + [Penguin(**{**SEED_EXAMPLES["Adelie"], "sex": None})]
+    for answer in predict(model, penguins):
+        assert set(answer["probabilities"]) == set(SPECIES)
+        assert math.isclose(sum(answer["probabilities"].values()), 1.0, abs_tol=1e-5)
+        assert all(0.0 <= p <= 1.0 for p in answer["probabilities"].values())
+
+
+def test_unknown_sex_still_predicts_the_species(model):
+    for species in SPECIES:
+        penguin = typical_penguin(species).model_copy(update={"sex": None})
+        assert predict(model, [penguin])[0]["prediction"] == species
+
+
+def test_value_outside_training_range_warns_with_the_range(model):
+    low = model.artifact.training_ranges["flipper_length_mm"]["max"]
+    penguin = Penguin(**{**SEED_EXAMPLES["Gentoo"], "flipper_length_mm": 239})
+    [answer] = predict(model, [penguin])
+    [warning] = answer["warnings"]
+    assert warning.startswith("flipper_length_mm = 239 is outside the training data's range")
+    assert f"to {low:g})" in warning

@@ -1,0 +1,103 @@
+"""The human-readable side of an artifact: MODEL_CARD.md and a confusion-matrix picture."""
+
+from __future__ import annotations
+
+import json
+import os
+
+MODEL_CARD_FILE = "MODEL_CARD.md"
+CONFUSION_MATRIX_FILE = "confusion_matrix.png"
+
+
+def write_confusion_matrix_png(metrics: dict, out_dir: str) -> str:
+    """Draw the cross-validated confusion matrix with matplotlib; returns the file's path."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display here, nor in CI
+    import matplotlib.pyplot as plt
+
+    matrix = metrics["confusion_matrix"]
+    labels, counts = matrix["labels"], matrix["counts"]
+    figure, axes = plt.subplots(figsize=(4.5, 4))
+    axes.imshow(counts, cmap="Blues")
+    peak = max(max(row) for row in counts)
+    for i, row in enumerate(counts):
+        for j, count in enumerate(row):
+            axes.text(j, i, str(count), ha="center", va="center", color="white" if count > peak / 2 else "black")
+    axes.set_xticks(range(len(labels)), labels)
+    axes.set_yticks(range(len(labels)), labels)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(f"Out-of-fold predictions ({metrics['cv']})", fontsize=9)
+    figure.tight_layout()
+    path = os.path.join(out_dir, CONFUSION_MATRIX_FILE)
+    figure.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(figure)
+    return path
+
+
+def model_card(manifest: dict, version: str) -> str:
+    """MODEL_CARD.md, every figure taken from the manifest written by the same run."""
+    metrics = manifest["metrics"]
+    data = manifest["training_data"]
+    matrix = metrics["confusion_matrix"]
+    labels = matrix["labels"]
+    matrix_rows = "\n".join(
+        f"| **{label}** | " + " | ".join(str(c) for c in row) + " |" for label, row in zip(labels, matrix["counts"])
+    )
+    ranges = "\n".join(
+        f"| {name} | {r['min']:g} | {r['max']:g} |" for name, r in manifest["training_ranges"].items()
+    )
+    counts = ", ".join(f"{name} {count}" for name, count in data["species_counts"].items())
+
+    def metric(name: str) -> str:
+        return f"{metrics[name]['mean']:.4f} ± {metrics[name]['std']:.4f}"
+
+    return f"""# Model card: penguin species ({version})
+
+XGBoost ({manifest['xgboost_version']}) multi-class classifier predicting Adelie, Chinstrap or Gentoo from a
+penguin's measurements. Created {manifest['created_at']} with seed {manifest['seed']}.
+
+## Data
+{data['source']}: {data['rows']} penguins with all four measurements ({counts});
+{data['rows_sex_unknown']} of them with unknown sex, kept (XGBoost learns where a missing value goes).
+sha256 of the training table: `{data['sha256']}`.
+
+Features, in order: {', '.join(f'`{f}`' for f in manifest['features'])}. `year` is not a feature.
+
+## Evaluation ({metrics['cv']}, mean ± std over folds)
+| metric | value |
+|---|---|
+| accuracy | {metric('accuracy')} |
+| macro F1 | {metric('macro_f1')} |
+| log loss | {metric('log_loss')} |
+| accuracy with sex withheld | {metric('accuracy_sex_withheld')} |
+
+Confusion matrix ({matrix['rows_are']} in rows, predicted in columns; summed over all repeats):
+
+| | {' | '.join(labels)} |
+|---|{'---|' * len(labels)}
+{matrix_rows}
+
+![confusion matrix]({CONFUSION_MATRIX_FILE})
+
+## Training ranges
+Inputs outside these ranges (but inside the API's hard limits) are answered with a warning.
+
+| measurement | min | max |
+|---|---|---|
+{ranges}
+
+## Intended use and limits
+For teaching and field triage of the three Palmer Archipelago species measured the same way (Gorman et al.,
+2014). It knows no other species: any penguin gets one of these three names, and a bird unlike the training
+data gets a confident answer that may be wrong. Parameters: `{json.dumps(manifest['params'])}`, {manifest['num_rounds']} rounds.
+"""
+
+
+def write_model_card(manifest: dict, version: str, out_dir: str) -> str:
+    """Write MODEL_CARD.md; returns its path."""
+    path = os.path.join(out_dir, MODEL_CARD_FILE)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(model_card(manifest, version))
+    return path
