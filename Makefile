@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv serve test test-slow model clean
+GCS_PORT ?= 4443
+.PHONY: help venv serve serve-gcs test test-slow model clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,6 +22,9 @@ venv: $(INSTALLED) ## Create .venv and install requirements.txt (done by every t
 
 serve: $(INSTALLED) ## Serve the function on http://127.0.0.1:PORT (default 8080) with the real functions-framework
 	$(BIN)/functions-framework --target predict --source function/main.py --host 127.0.0.1 --port $(PORT)
+
+serve-gcs: $(INSTALLED) ## The cloud flow locally: fake-gcs-server on GCS_PORT (4443), bundled model published, function on PORT
+	$(BIN)/python tests/fake_gcs.py --gcs-port $(GCS_PORT) --port $(PORT)
 
 test: $(INSTALLED) ## Run the whole test suite (slow tests run in their short versions)
 	$(BIN)/python -m pytest

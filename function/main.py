@@ -36,8 +36,8 @@ def _index(request: Request) -> tuple[int, dict, dict]:
 
 
 def _health(request: Request) -> tuple[int, dict, dict]:
-    model = MODELS.get()
-    return 200, service.health(model), {"model": model}
+    status = MODELS.status()
+    return 200, service.health(status.model, status.degraded_reason), {"model": status.model}
 
 
 def _openapi(request: Request) -> tuple[int, dict, dict]:
@@ -89,6 +89,7 @@ def predict(request: Request) -> Response:
     model = fields.pop("model", None)
     if model is not None:
         headers["X-Model-Version"] = model.version
+        headers["X-Model-Source"] = model.public_source
         fields["model_version"] = model.version
     response = json_response(status, body, headers, streamed=streamed)
     log.request_entry(request.method, path, status, time.perf_counter() - started, log.trace_id(request.headers),

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = ROOT / "function"
 MAIN = FUNCTION_DIR / "main.py"
 BUNDLED_MODEL = FUNCTION_DIR / "model"
-ENV_VARS = ("MODEL_URI", "MAX_BATCH_SIZE", "MAX_BODY_BYTES", "GOOGLE_CLOUD_PROJECT", "GCP_PROJECT")
+ENV_VARS = ("MODEL_URI", "MODEL_FALLBACK", "MODEL_LOAD_TIMEOUT_SECONDS", "MODEL_REFRESH_SECONDS", "MODEL_CACHE_DIR",
+            "MAX_BATCH_SIZE", "MAX_BODY_BYTES", "GOOGLE_CLOUD_PROJECT", "GCP_PROJECT", "STORAGE_EMULATOR_HOST")
 
 # The seed README's three examples, unchanged, with the species it says they are.
 SEED_EXAMPLES = {
@@ -44,10 +45,11 @@ def long_run(request) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch):
-    """No test sees another's (or the developer's) configuration."""
+def _isolated_env(monkeypatch, tmp_path):
+    """No test sees another's (or the developer's) configuration, nor another's downloaded models."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "model-cache"))
 
 
 def free_port() -> int:
@@ -91,8 +93,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        full_env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
-        full_env.update(env)
+        full_env = {**os.environ, **env}  # os.environ is already isolated by _isolated_env
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "functions-framework"), "--target", "predict", "--source", str(MAIN),
@@ -156,3 +157,21 @@ def start_server(tmp_path):
     yield start
     for server in servers:
         server.stop()
+
+
+BUCKET = "models"
+
+
+@pytest.fixture
+def gcs(tmp_path, monkeypatch):
+    """A fresh fake-gcs-server on a free loopback port with an empty bucket; STORAGE_EMULATOR_HOST points at it."""
+    from fake_gcs import FakeGcs
+    from google.cloud import storage
+
+    server = FakeGcs(free_port(), tmp_path / "fake-gcs.log", backend_dir=tmp_path / "gcs-data")
+    server.start()
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", server.url)
+    server.client = storage.Client()
+    server.client.create_bucket(BUCKET)
+    yield server
+    server.stop()

@@ -75,7 +75,8 @@ def test_health_reports_the_model(client):
     assert response.status_code == 200
     body = HealthResponse.model_validate(response.get_json())
     assert body.status == "ok"
-    assert body.model.source.endswith("model")
+    assert body.model.source == "bundled"
+    assert response.headers["X-Model-Source"] == "bundled"
     assert body.model.version == post(client, ADELIE).get_json()["model_version"]
 
 
@@ -161,7 +162,7 @@ def test_405_wrong_method(client, method, path, allowed):
 
 
 def test_503_when_the_model_cannot_be_loaded(make_client, tmp_path):
-    client = make_client(MODEL_URI=str(tmp_path / "no-such-model"))
+    client = make_client(MODEL_URI=str(tmp_path / "no-such-model"), MODEL_FALLBACK="none")
     for response in (post(client, ADELIE), client.get("/health"), client.get("/")):
         body = assert_error(response, 503, "No model can be served")
         assert "manifest.json" in body["detail"][0]["msg"]
@@ -176,10 +177,22 @@ def test_503_when_the_model_file_was_tampered_with(make_client, small_artifact, 
     shutil.copytree(small_artifact[0], folder)
     model = folder / "model.json"
     model.write_bytes(model.read_bytes().replace(b"base_score", b"base_scorE"))
-    client = make_client(MODEL_URI=str(folder))
+    client = make_client(MODEL_URI=str(folder), MODEL_FALLBACK="none")
     body = assert_error(post(client, ADELIE), 503, "No model can be served")
     assert "sha256" in body["detail"][0]["msg"]
     assert "sha256" in capsys.readouterr().out  # and the log says why
+
+
+def test_unloadable_model_falls_back_to_the_bundled_one_and_says_degraded(make_client, tmp_path):
+    client = make_client(MODEL_URI=str(tmp_path / "no-such-model"))
+    response = post(client, ADELIE)
+    assert response.status_code == 200
+    assert response.get_json()["prediction"] == "Adelie"
+    assert response.headers["X-Model-Source"] == "bundled"
+    health = HealthResponse.model_validate(client.get("/health").get_json())
+    assert health.status == "degraded"
+    assert "manifest.json" in health.reason
+    assert health.model.source == "bundled"
 
 
 def test_one_json_log_line_per_request_with_trace(make_client, capsys):

@@ -1,4 +1,11 @@
-"""The process-wide model: loaded lazily on first use, once, however many threads ask at the same time."""
+"""The process-wide model: loaded lazily and once, refreshed in the background, with a bundled fallback.
+
+The server runs many threads in one process. The first request starts one loader thread and waits for
+it at most MODEL_LOAD_TIMEOUT_SECONDS; every other thread that arrives meanwhile waits on the same load.
+Later requests never wait: when a pointer check is due they start it in the background and answer with
+the model they have. A new model replaces the old one by a single reference swap, so a request that
+started on the old model finishes on it.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +19,11 @@ from .artifact import Artifact
 from .errors import ModelUnavailable, PenguinError
 from .predictor import Predictor, load_predictor
 from .schema import MEASUREMENTS, Penguin
-from .settings import Settings
-from .store import fetch_artifact
+from .settings import BUNDLED_MODEL_DIR, Settings
+from .store import GcsSource, LocalSource, open_source
 
-RETRY_AFTER_SECONDS = 5.0
+RETRY_AFTER_SECONDS = 5
+MAX_BACKOFF_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,11 @@ class ServedModel:
     def version(self) -> str:
         """The content version every response reports."""
         return self.artifact.version
+
+    @property
+    def public_source(self) -> str:
+        """The source as response headers show it: a gs:// URI, 'bundled' or 'local' (no server paths)."""
+        return self.source if self.source.startswith(("gs://", "bundled")) else "local"
 
     def range_warnings(self, penguin: Penguin) -> list[str]:
         """A sentence for each measurement outside what the model was trained on."""
@@ -69,48 +82,156 @@ class ServedModel:
         }
 
 
+def serve_artifact(artifact: Artifact, source: str) -> ServedModel:
+    """Load a verified artifact into a predictor."""
+    return ServedModel(artifact, load_predictor(artifact), source, _now())
+
+
 def load_served_model(uri: str) -> ServedModel:
-    """Fetch, verify and load the model at uri."""
-    artifact = fetch_artifact(uri)
-    return ServedModel(artifact, load_predictor(artifact), uri, _now())
+    """Fetch, verify and load the model in a local folder (no fallback, no refresh)."""
+    artifact, _ = LocalSource(uri).fetch()
+    return serve_artifact(artifact, "bundled" if uri == BUNDLED_MODEL_DIR else uri)
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """What /health reports."""
+
+    model: ServedModel
+    degraded_reason: str | None
 
 
 class ModelCache:
-    """Holds the served model; the first caller loads it under a lock while the others wait."""
+    """Holds the served model and keeps it current; see the module docstring for the threading rules."""
 
     def __init__(self, settings: Settings):
         self._settings = settings
+        self._source = open_source(settings.model_uri, settings.model_cache_dir)
+        self._fallback_enabled = settings.model_fallback == "bundled" and not settings.uses_bundled_model
+        self._lock = threading.Lock()  # guards every field below
+        self._fallback_lock = threading.Lock()
         self._model: ServedModel | None = None
-        self._lock = threading.Lock()
-        self._last_error: str | None = None
-        self._retry_at = 0.0
+        self._from_source = False
+        self._generation: int | None = None
+        self._problem: str | None = None
+        self._failures = 0
+        self._next_attempt: float | None = 0.0  # monotonic time a load or check is due; None: never
+        self._attempt: threading.Event | None = None  # set when the running attempt ends
 
     def get(self) -> ServedModel:
-        """The model, loading it on first use; ModelUnavailable when it cannot be loaded."""
+        """The model to answer with; ModelUnavailable when there is none."""
+        model = self._model
+        if model is None:
+            return self._cold_start()
+        due = self._next_attempt
+        if due is not None and time.monotonic() >= due:
+            self._start_attempt_if_due()
+        return model
+
+    def status(self) -> ModelStatus:
+        """The model (after a cold start if needed) and why it is degraded; ModelUnavailable when none."""
+        model = self.get()
+        with self._lock:
+            degraded = self._problem if self._problem else None if self._from_source else "serving the fallback"
+        return ModelStatus(model, degraded)
+
+    def _cold_start(self) -> ServedModel:
+        attempt = self._start_attempt_if_due()
+        timeout = self._settings.model_load_timeout_seconds
+        if attempt is not None:
+            attempt.wait(timeout)
         model = self._model
         if model is not None:
             return model
+        reason = self._problem or f"the model store did not answer within {timeout:g} s"
+        if self._fallback_enabled:
+            return self._load_fallback(reason)
+        raise self._unavailable(reason)
+
+    def _start_attempt_if_due(self) -> threading.Event | None:
+        """Start the loader thread when an attempt is due; returns the running attempt's event, if any."""
         with self._lock:
+            if self._attempt is not None and not self._attempt.is_set():
+                return self._attempt
+            if self._next_attempt is None or time.monotonic() < self._next_attempt:
+                return None
+            self._next_attempt = None
+            self._attempt = attempt = threading.Event()
+        threading.Thread(target=self._run_attempt, args=(attempt,), name="model-loader", daemon=True).start()
+        return attempt
+
+    def _run_attempt(self, attempt: threading.Event) -> None:
+        try:
+            if self._from_source and self._generation is not None:
+                if self._source.pointer_generation() == self._generation:
+                    self._succeeded(None, self._generation)  # the cheap check: nothing new
+                    return
+            artifact, generation = self._source.fetch()
+            current = self._model
+            if self._from_source and current is not None and current.version == artifact.version:
+                self._succeeded(None, generation)
+            else:
+                self._succeeded(serve_artifact(artifact, self._source_label(artifact)), generation)
+        except PenguinError as exc:
+            self._failed(str(exc))
+        except Exception as exc:  # a bug in loading must not kill the thread silently or wedge the cache
+            self._failed(f"unexpected {type(exc).__name__}: {exc}")
+        finally:
+            attempt.set()
+
+    def _succeeded(self, model: ServedModel | None, generation: int | None) -> None:
+        refresh = self._settings.model_refresh_seconds
+        with self._lock:
+            if model is not None:
+                self._model = model  # the atomic swap: requests holding the old model finish on it
+                self._from_source = True
+            self._generation = generation
+            self._problem = None
+            self._failures = 0
+            pointer = isinstance(self._source, GcsSource)
+            self._next_attempt = time.monotonic() + refresh if pointer and refresh > 0 else None
+        if model is not None:
+            log.emit("INFO", f"model {model.version} loaded from {model.source}", model_version=model.version)
+
+    def _failed(self, reason: str) -> None:
+        with self._lock:
+            self._problem = reason
+            self._failures += 1
+            backoff = min(2.0 ** (self._failures - 1), MAX_BACKOFF_SECONDS)
+            if self._settings.model_refresh_seconds > 0:
+                backoff = min(backoff, self._settings.model_refresh_seconds)
+            self._next_attempt = time.monotonic() + backoff
+            serving = self._model.version if self._model is not None else None
+        what = f"still serving {serving}" if serving else "no model loaded yet"
+        log.emit("ERROR", f"model store {self._settings.model_uri}: {reason}; {what}; retrying in {backoff:g} s")
+
+    def _load_fallback(self, reason: str) -> ServedModel:
+        with self._fallback_lock:
             if self._model is not None:
                 return self._model
-            if self._last_error is not None and time.monotonic() < self._retry_at:
-                raise self._unavailable()
             try:
-                self._model = load_served_model(self._settings.model_uri)
+                fallback = load_served_model(BUNDLED_MODEL_DIR)
             except PenguinError as exc:
-                self._last_error = str(exc)
-                self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
-                log.emit("ERROR", f"model could not be loaded from {self._settings.model_uri}: {exc}")
-                raise self._unavailable() from None
-            self._last_error = None
-            log.emit("INFO", f"model {self._model.version} loaded from {self._model.source}")
+                raise self._unavailable(f"{reason}; the bundled fallback failed too: {exc}") from None
+            with self._lock:
+                if self._model is None:
+                    self._model = fallback
+                    self._from_source = False
+                    self._problem = self._problem or reason
+            log.emit("WARNING", f"serving the bundled model {fallback.version} (degraded): {reason}",
+                     model_version=fallback.version)
             return self._model
 
-    def _unavailable(self) -> ModelUnavailable:
+    def _source_label(self, artifact: Artifact) -> str:
+        if isinstance(self._source, GcsSource):
+            return self._source.location.uri(artifact.version)
+        return "bundled" if self._settings.uses_bundled_model else self._source.uri
+
+    def _unavailable(self, reason: str) -> ModelUnavailable:
         return ModelUnavailable(
             "No model can be served right now; try again shortly (the operator's logs say why).",
-            [{"loc": [], "msg": self._last_error or "model unavailable", "type": "model_unavailable"}],
-            headers={"Retry-After": str(int(RETRY_AFTER_SECONDS))},
+            [{"loc": [], "msg": reason, "type": "model_unavailable"}],
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
 

@@ -39,9 +39,12 @@ def predict_response(model: ServedModel, penguins: list[Penguin], is_batch: bool
     return {**answers[0], "model_version": model.version}, answers[0]["prediction"]
 
 
-def health(model: ServedModel) -> dict:
+def health(model: ServedModel, degraded_reason: str | None) -> dict:
     """The /health body for a servable model."""
-    return {"status": "ok", "model": model.info()}
+    body = {"status": "degraded" if degraded_reason else "ok", "model": model.info()}
+    if degraded_reason:
+        body["reason"] = degraded_reason
+    return body
 
 
 def service_info(model: ServedModel, settings: Settings) -> dict:

@@ -1,13 +1,229 @@
-"""Where artifacts come from: a local folder (the bundled model is one); gs:// comes later."""
+"""Where artifacts come from: a local folder (the bundled model is one) or a gs:// prefix with a pointer.
+
+Bucket layout under gs://BUCKET/PREFIX:
+    current.json                      {"version": "<version>", ...}: which artifact to serve
+    artifacts/<version>/manifest.json
+    artifacts/<version>/model.json    immutable, content-addressed: <version> is the manifest's hash
+"""
 
 from __future__ import annotations
 
-from .artifact import Artifact, read_artifact_dir
-from .errors import ArtifactError
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+from . import log
+from .artifact import ARTIFACT_FILES, MANIFEST_FILE, MODEL_FILE, Artifact, parse_artifact, read_artifact_dir
+from .errors import ArtifactError, StorageError
+
+POINTER_FILE = "current.json"
+ARTIFACTS_DIR = "artifacts"
+VERSION_PATTERN = re.compile(r"^[0-9a-f]{12}$")
+# Every storage call is bounded: connect and read timeouts, and a retry that gives up after a few
+# seconds (the client library's default retries for two minutes against a dead endpoint).
+CONNECT_TIMEOUT_SECONDS = 2.0
+READ_TIMEOUT_SECONDS = 5.0
+RETRY_TIMEOUT_SECONDS = 4.0
 
 
-def fetch_artifact(uri: str) -> Artifact:
-    """Fetch and verify the artifact at uri."""
+class ArtifactSource(Protocol):
+    """Somewhere an artifact can be fetched from."""
+
+    uri: str
+
+    def fetch(self) -> tuple[Artifact, int | None]:
+        """The artifact to serve, verified, and the pointer generation it was found through (None: no pointer)."""
+
+    def pointer_generation(self) -> int | None:
+        """A cheap check of which artifact is current: the pointer's generation (None: never changes)."""
+
+
+@dataclass(frozen=True)
+class GcsLocation:
+    """A gs://BUCKET/PREFIX and the object names inside it."""
+
+    bucket: str
+    prefix: str
+
+    @classmethod
+    def parse(cls, uri: str) -> GcsLocation:
+        """Split gs://bucket/prefix, refusing anything else."""
+        match = re.match(r"^gs://([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])(?:/(.*))?$", uri)
+        if not match:
+            raise ArtifactError(f"{uri!r} is not a gs://BUCKET/PREFIX URI")
+        return cls(match.group(1), (match.group(2) or "").strip("/"))
+
+    def _name(self, *parts: str) -> str:
+        return "/".join(p for p in (self.prefix, *parts) if p)
+
+    @property
+    def pointer(self) -> str:
+        """Object name of the pointer."""
+        return self._name(POINTER_FILE)
+
+    @property
+    def artifacts(self) -> str:
+        """Object name prefix under which every version lives."""
+        return self._name(ARTIFACTS_DIR) + "/"
+
+    def artifact_file(self, version: str, filename: str) -> str:
+        """Object name of one file of one version."""
+        return self._name(ARTIFACTS_DIR, check_version(version), filename)
+
+    def uri(self, version: str | None = None) -> str:
+        """gs:// URI of the prefix, or of one version's folder."""
+        return f"gs://{self.bucket}/" + (self._name(ARTIFACTS_DIR, version) if version else self.prefix)
+
+
+def check_version(version: object) -> str:
+    """A version is 12 lowercase hex digits; anything else (say, '../x') is refused."""
+    if not isinstance(version, str) or not VERSION_PATTERN.match(version):
+        raise ArtifactError(f"{str(version)[:40]!r} is not a model version (12 hex digits)")
+    return version
+
+
+def parse_pointer(data: bytes) -> str:
+    """The version a pointer names."""
+    try:
+        pointer = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise ArtifactError(f"{POINTER_FILE} is not valid JSON") from None
+    if not isinstance(pointer, dict):
+        raise ArtifactError(f"{POINTER_FILE} must hold a JSON object")
+    return check_version(pointer.get("version"))
+
+
+class LocalSource:
+    """An artifact in a local folder; it has no pointer, so it is read once."""
+
+    def __init__(self, path: str):
+        self.uri = path
+
+    def fetch(self) -> tuple[Artifact, int | None]:
+        return read_artifact_dir(self.uri), None
+
+    def pointer_generation(self) -> int | None:
+        return None
+
+
+class GcsSource:
+    """Artifacts under gs://BUCKET/PREFIX, found through the pointer, kept in a local cache by version."""
+
+    def __init__(self, uri: str, cache_dir: str):
+        self.location = GcsLocation.parse(uri)
+        self.uri = self.location.uri()
+        self._cache_dir = cache_dir
+        self._client = None
+        self._client_lock = threading.Lock()
+
+    def _bucket(self):
+        with self._client_lock:
+            if self._client is None:
+                # Imported here: only a gs:// MODEL_URI pays for google-cloud-storage (~0.2 s).
+                from google.cloud import storage
+
+                self._client = storage.Client()
+            return self._client.bucket(self.location.bucket)
+
+    def _call_options(self) -> dict:
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        return {"timeout": (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+                "retry": DEFAULT_RETRY.with_timeout(RETRY_TIMEOUT_SECONDS)}
+
+    def pointer_generation(self) -> int | None:
+        with _storage_errors(f"checking {self.location.pointer}", self._no_pointer()):
+            blob = self._bucket().get_blob(self.location.pointer, **self._call_options())
+        if blob is None:
+            raise ArtifactError(self._no_pointer())
+        return blob.generation
+
+    def _no_pointer(self) -> str:
+        return f"there is no {POINTER_FILE} under {self.uri}: publish a model first"
+
+    def fetch(self) -> tuple[Artifact, int | None]:
+        with _storage_errors(f"reading {self.location.pointer}", self._no_pointer()):
+            blob = self._bucket().blob(self.location.pointer)
+            data = blob.download_as_bytes(**self._call_options())
+        version = parse_pointer(data)
+        return self.fetch_version(version), blob.generation
+
+    def fetch_version(self, version: str) -> Artifact:
+        """One version's artifact: from the local cache when it verifies there, else downloaded."""
+        check_version(version)
+        cached = self._read_cache(version)
+        if cached is not None:
+            return cached
+        files = {}
+        for filename in ARTIFACT_FILES:
+            name = self.location.artifact_file(version, filename)
+            with _storage_errors(f"downloading {name}", f"the pointer names version {version}, but its {filename} "
+                                 "is not in the bucket"):
+                # checksum="auto": the client compares the bytes with the object's crc32c (or md5).
+                files[filename] = self._bucket().blob(name).download_as_bytes(checksum="auto", **self._call_options())
+        artifact = parse_artifact(files[MANIFEST_FILE], files[MODEL_FILE])
+        if artifact.version != version:
+            raise ArtifactError(f"the artifact stored as version {version} hashes to {artifact.version}: it was altered")
+        log.emit("INFO", f"downloaded {version} from {self.uri}", model_version=version)
+        self._write_cache(artifact)
+        return artifact
+
+    def _read_cache(self, version: str) -> Artifact | None:
+        folder = os.path.join(self._cache_dir, version)
+        if not os.path.isdir(folder):
+            return None
+        try:
+            artifact = read_artifact_dir(folder)
+        except ArtifactError:
+            shutil.rmtree(folder, ignore_errors=True)  # re-verified and failed: download it again
+            return None
+        return artifact if artifact.version == version else None
+
+    def _write_cache(self, artifact: Artifact) -> None:
+        try:
+            os.makedirs(self._cache_dir, exist_ok=True)
+            staging = tempfile.mkdtemp(dir=self._cache_dir, prefix=".incoming-")
+            for filename, data in ((MANIFEST_FILE, artifact.manifest_bytes), (MODEL_FILE, artifact.model_bytes)):
+                with open(os.path.join(staging, filename), "wb") as f:
+                    f.write(data)
+            os.replace(staging, os.path.join(self._cache_dir, artifact.version))  # atomic: never half a folder
+        except OSError:
+            pass  # the cache only saves a download; serving goes on without it
+
+
+class _storage_errors:
+    """Turn whatever the storage client raises into StorageError or ArtifactError, with what was being done."""
+
+    def __init__(self, doing: str, not_found: str):
+        self.doing = doing
+        self.not_found = not_found
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if exc is None or not isinstance(exc, Exception) or isinstance(exc, (ArtifactError, StorageError)):
+            return False
+        from google.api_core import exceptions as api
+
+        if isinstance(exc, api.NotFound):
+            raise ArtifactError(self.not_found) from None
+        # The client raises many unrelated types (requests, google-auth, api-core, checksum mismatches);
+        # all of them mean the same thing here: storage could not give us the bytes. The details go to
+        # the operator's log, not into answers.
+        log.emit("WARNING", f"storage error while {self.doing}: {type(exc).__name__}: {str(exc)[:500]}")
+        raise StorageError(f"{self.doing}: the model store did not answer or failed") from None
+
+
+def open_source(uri: str, cache_dir: str) -> ArtifactSource:
+    """The source for a MODEL_URI."""
     if uri.startswith("gs://"):
-        raise ArtifactError(f"{uri}: gs:// model URIs are not supported yet")
-    return read_artifact_dir(uri)
+        return GcsSource(uri, cache_dir)
+    if "://" in uri:
+        raise ArtifactError(f"MODEL_URI {uri!r}: only gs:// URIs and local folders are supported")
+    return LocalSource(uri)
