@@ -13,7 +13,6 @@ from penguins import log, service
 from penguins.errors import ApiError, MethodNotAllowed, NotFound
 from penguins.http import json_response, read_json_body
 from penguins.model_cache import ModelCache
-from penguins.openapi import build_openapi
 from penguins.settings import Settings
 from penguins.validation import parse_predict_request
 
@@ -43,6 +42,8 @@ def _health(request: Request) -> tuple[int, dict, dict]:
 def _openapi(request: Request) -> tuple[int, dict, dict]:
     global _openapi_document
     if _openapi_document is None:
+        from penguins.openapi import build_openapi  # the response models are built only for this document
+
         _openapi_document = build_openapi(SETTINGS.max_batch_size)
     return 200, _openapi_document, {}
 
@@ -74,13 +75,13 @@ def predict(request: Request) -> Response:
     """Answer every path of the function's URL."""
     started = time.perf_counter()
     path = request.path.rstrip("/") or "/"
-    headers: dict[str, str] = {}
+    headers: list[tuple[str, str]] | tuple = ()
     fields: dict = {}
     streamed = False
     try:
         status, body, fields = _route(request.method, path)(request)
     except ApiError as exc:
-        status, body, headers = exc.status, exc.body(), exc.headers
+        status, body, headers = exc.status, exc.body(), list(exc.headers.items())
         fields = {"error": exc.error}
         streamed = status in (413, 415)
     except Exception:  # a bug, not bad input: log the traceback for the operator, never send it
@@ -88,11 +89,10 @@ def predict(request: Request) -> Response:
         log.emit("ERROR", "unhandled exception\n" + traceback.format_exc())
     model = fields.pop("model", None)
     if model is not None:
-        headers["X-Model-Version"] = model.version
-        headers["X-Model-Source"] = model.public_source
+        headers = model.headers
         fields["model_version"] = model.version
     response = json_response(status, body, headers, streamed=streamed)
-    log.request_entry(request.method, path, status, time.perf_counter() - started, log.trace_id(request.headers),
+    log.request_entry(request.method, path, status, time.perf_counter() - started, log.trace_id(request.environ),
                       SETTINGS.project_id, **fields)
     return response
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import ADELIE, SEED_EXAMPLES
-from penguins.schema import BatchPredictionResponse, ErrorResponse, HealthResponse, PredictionResponse, ServiceInfo
+from penguins.responses import BatchPredictionResponse, ErrorResponse, HealthResponse, PredictionResponse, ServiceInfo
 
 JSON = {"Content-Type": "application/json"}
 

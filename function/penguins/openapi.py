@@ -5,15 +5,8 @@ from __future__ import annotations
 from pydantic.json_schema import models_json_schema
 
 from . import SERVICE_NAME, __version__
-from .schema import (
-    BatchPredictionResponse,
-    ErrorResponse,
-    HealthResponse,
-    Penguin,
-    PredictBatchRequest,
-    PredictionResponse,
-    ServiceInfo,
-)
+from .responses import BatchPredictionResponse, ErrorResponse, HealthResponse, PredictionResponse, ServiceInfo
+from .schema import Penguin, PredictBatchRequest
 
 _MODELS = (Penguin, PredictBatchRequest, PredictionResponse, BatchPredictionResponse, ErrorResponse, HealthResponse,
            ServiceInfo)

@@ -17,17 +17,15 @@ def predict(model: ServedModel, penguins: list[Penguin]) -> list[dict]:
     """One prediction dict (species, probabilities, warnings) per penguin, in order."""
     probabilities = model.predictor.predict_proba([encode(penguin) for penguin in penguins])
     classes = model.classes
-    answers = []
-    for penguin, row in zip(penguins, probabilities):
-        best = max(range(len(row)), key=row.__getitem__)
-        answers.append(
-            {
-                "prediction": classes[best],
-                "probabilities": {name: round(p, PROBABILITY_DIGITS) for name, p in zip(classes, row)},
-                "warnings": model.range_warnings(penguin),
-            }
-        )
-    return answers
+    warnings = model.range_warnings
+    return [
+        {
+            "prediction": classes[row.index(max(row))],
+            "probabilities": {name: round(p, PROBABILITY_DIGITS) for name, p in zip(classes, row)},
+            "warnings": warnings(penguin),
+        }
+        for penguin, row in zip(penguins, probabilities)
+    ]
 
 
 def predict_response(model: ServedModel, penguins: list[Penguin], is_batch: bool) -> tuple[dict, object]:
@@ -36,7 +34,9 @@ def predict_response(model: ServedModel, penguins: list[Penguin], is_batch: bool
     if is_batch:
         counts = Counter(answer["prediction"] for answer in answers)
         return {"predictions": answers, "model_version": model.version}, dict(counts)
-    return {**answers[0], "model_version": model.version}, answers[0]["prediction"]
+    answer = answers[0]
+    answer["model_version"] = model.version
+    return answer, answer["prediction"]
 
 
 def health(model: ServedModel, degraded_reason: str | None) -> dict:

@@ -1,0 +1,264 @@
+"""A fast, exact, pure-Python evaluator for XGBoost's multi-class trees: additive lookup tables.
+
+The model is read as data (numbers from XGBoost's JSON model file), never as code. Each tree reads at
+most a few features, so trees are grouped by the set of features they read; a group's summed
+contribution is a small table indexed by which interval each of its features falls in. Predicting one
+row is then a binary search per feature and one table lookup per group, instead of a walk through
+every tree. Comparisons follow XGBoost exactly: inputs and thresholds as float32, `x < threshold` goes
+left, a missing value (NaN) goes the node's default way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import threading
+from array import array
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from .errors import ArtifactError
+
+# A group's table may hold at most this many cells; beyond it, trees get a group of their own.
+MAX_TABLE_CELLS = 200_000
+# From this many rows on, numpy evaluates the same tables for all rows at once (imported on first use).
+VECTORIZE_FROM_ROWS = 64
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One regression tree of the ensemble, as XGBoost stores it."""
+
+    left: list[int]
+    right: list[int]
+    feature: list[int]
+    threshold: list[float]  # float32 values; a leaf's value for leaves
+    default_left: list[bool]
+    class_index: int
+
+    def features(self) -> frozenset[int]:
+        """The features this tree splits on."""
+        return frozenset(self.feature[node] for node in range(len(self.left)) if self.left[node] != -1)
+
+    def leaves(self):
+        """Each leaf with its path: (value, [(feature, threshold, went_left, default_left), ...])."""
+        stack = [(0, [])]
+        while stack:
+            node, path = stack.pop()
+            if self.left[node] == -1:
+                yield self.threshold[node], path
+                continue
+            f, t, d = self.feature[node], self.threshold[node], self.default_left[node]
+            stack.append((self.left[node], [*path, (f, t, True, d)]))
+            stack.append((self.right[node], [*path, (f, t, False, d)]))
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """The trees and what surrounds them: class count, feature count, base margins."""
+
+    trees: list[Tree]
+    num_class: int
+    num_feature: int
+    base_margin: list[float]
+
+
+def _float32(value: float) -> float:
+    return array("f", [value])[0]
+
+
+def parse_xgboost_json(model_bytes: bytes) -> Ensemble:
+    """Read a multi:softprob gbtree model from XGBoost's JSON format; anything else is refused."""
+    try:
+        learner = json.loads(model_bytes)["learner"]
+        objective = learner["objective"]["name"]
+        booster = learner["gradient_booster"]
+        params = learner["learner_model_param"]
+        num_class = int(params["num_class"])
+        num_feature = int(params["num_feature"])
+        base = json.loads(params["base_score"]) if params["base_score"].startswith("[") else [float(params["base_score"])]
+        if objective != "multi:softprob" or booster["name"] != "gbtree" or num_class < 2:
+            raise ArtifactError(f"the model is {objective}/{booster['name']}; this code serves multi:softprob gbtree")
+        if len(base) == 1:
+            base = base * num_class
+        model = booster["model"]
+        trees = []
+        for tree, class_index in zip(model["trees"], model["tree_info"], strict=True):
+            if any(tree["split_type"]) or int(tree["tree_param"]["size_leaf_vector"]) > 1:
+                raise ArtifactError("the model uses categorical or vector-leaf splits, which this code does not serve")
+            trees.append(Tree(
+                left=[int(i) for i in tree["left_children"]],
+                right=[int(i) for i in tree["right_children"]],
+                feature=[int(i) for i in tree["split_indices"]],
+                threshold=[_float32(float(v)) for v in tree["split_conditions"]],
+                default_left=[bool(d) for d in tree["default_left"]],
+                class_index=int(class_index),
+            ))
+    except ArtifactError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ArtifactError(f"the model file is not an XGBoost JSON model this code can read ({exc!r:.100})") from None
+    for tree in trees:
+        if not (0 <= tree.class_index < num_class) or any(
+            tree.left[n] != -1 and not 0 <= tree.feature[n] < num_feature for n in range(len(tree.left))
+        ):
+            raise ArtifactError("the model file names a class or feature out of range")
+    return Ensemble(trees, num_class, num_feature, [float(b) for b in base])
+
+
+class TablePredictor:
+    """Predicts class probabilities from the ensemble's lookup tables; thread-safe (read-only after build)."""
+
+    def __init__(self, ensemble: Ensemble):
+        self._num_class = ensemble.num_class
+        self._num_feature = ensemble.num_feature
+        base = list(ensemble.base_margin)
+        groups: dict[frozenset[int], list[Tree]] = {}
+        for tree in ensemble.trees:
+            features = tree.features()
+            if not features:
+                base[tree.class_index] += tree.threshold[0]  # a single leaf: a constant
+                continue
+            groups.setdefault(features, []).append(tree)
+        self._base = tuple(base)
+        merged = _merge_subsets(groups)
+        # Per feature, every threshold any tree uses: one binary search per feature per row.
+        self._cuts = [sorted({t.threshold[n] for ts in merged.values() for t in ts for n in range(len(t.left))
+                              if t.left[n] != -1 and t.feature[n] == f}) for f in range(self._num_feature)]
+        self._groups = [self._build_group(sorted(features), trees) for features, trees in merged.items()]
+        # The common shape (3 classes, groups of at most 3 features) gets an unrolled loop: a missing
+        # feature slot reads a constant bin (the extra last element of `bins`) through a one-entry map.
+        self._unrolled = None
+        if self._num_class == 3 and all(len(maps) <= 3 for maps, _ in self._groups):
+            pad = (self._num_feature, [0])
+            self._unrolled = [
+                (*(item for f, mapping in (*maps, *[pad] * (3 - len(maps))) for item in (f, mapping)), table)
+                for maps, table in self._groups
+            ]
+        self._vectorized: tuple | None = None
+        self._vectorized_lock = threading.Lock()
+
+    def _build_group(self, features: list[int], trees: list[Tree]) -> tuple:
+        k = self._num_class
+        cuts = {f: sorted({t.threshold[n] for t in trees for n in range(len(t.left))
+                           if t.left[n] != -1 and t.feature[n] == f}) for f in features}
+        # Bins of feature f in this group: 0..len(cuts) by value, then one more for "missing".
+        sizes = [len(cuts[f]) + 2 for f in features]
+        strides, stride = [], k
+        for size in reversed(sizes):
+            strides.append(stride)
+            stride *= size
+        strides.reverse()
+        table = [0.0] * stride
+        for tree in trees:
+            for value, path in tree.leaves():
+                allowed = []
+                for f, size, s in zip(features, sizes, strides):
+                    bins = set(range(size))
+                    for feature, threshold, went_left, default_left in path:
+                        if feature != f:
+                            continue
+                        edge = bisect_right(cuts[f], threshold) - 1  # bins <= edge hold values < threshold
+                        by_value = set(range(edge + 1)) if went_left else set(range(edge + 1, size - 1))
+                        bins &= by_value | ({size - 1} if went_left == default_left else set())
+                    allowed.append([b * s for b in sorted(bins)])
+                for offsets in itertools.product(*allowed):
+                    table[sum(offsets) + tree.class_index] += value
+        # Map each feature's global bin (and its missing bin) to this group's bin, times the stride.
+        maps = []
+        for f, s in zip(features, strides):
+            global_cuts = self._cuts[f]
+            mapping = [bisect_right(cuts[f], global_cuts[g - 1]) * s if g else 0 for g in range(len(global_cuts) + 1)]
+            mapping.append((len(cuts[f]) + 1) * s)
+            maps.append((f, mapping))
+        return tuple(maps), tuple(table)
+
+    def margins(self, row: list[float]) -> list[float]:
+        """Raw margins (before softmax) for one encoded row; NaN means missing."""
+        x = array("f", row)  # float32, as XGBoost reads its input
+        cuts = self._cuts
+        bins = [bisect_right(cuts[f], v) if v == v else len(cuts[f]) + 1 for f, v in enumerate(x)]
+        if self._unrolled is not None:
+            bins.append(0)
+            m0, m1, m2 = self._base
+            for f1, a, f2, b, f3, c, table in self._unrolled:
+                i = a[bins[f1]] + b[bins[f2]] + c[bins[f3]]
+                m0 += table[i]
+                m1 += table[i + 1]
+                m2 += table[i + 2]
+            return [m0, m1, m2]
+        margins = list(self._base)
+        k = self._num_class
+        for maps, table in self._groups:
+            index = 0
+            for f, mapping in maps:
+                index += mapping[bins[f]]
+            for c in range(k):
+                margins[c] += table[index + c]
+        return margins
+
+    def predict_proba(self, rows: list[list[float]]) -> list[list[float]]:
+        """Class probabilities (softmax of the margins) for each row."""
+        if len(rows) >= VECTORIZE_FROM_ROWS:
+            return self._predict_proba_numpy(rows)
+        out = []
+        for row in rows:
+            margins = self.margins(row)
+            top = max(margins)
+            exps = [math.exp(m - top) for m in margins]
+            total = sum(exps)
+            out.append([e / total for e in exps])
+        return out
+
+
+    def _numpy_tables(self) -> tuple:
+        """The same cuts, maps and tables as numpy arrays, built once on the first large batch."""
+        with self._vectorized_lock:
+            if self._vectorized is None:
+                import numpy as np  # only large batches pay for numpy
+
+                cuts = [np.asarray(c, dtype=np.float64) for c in self._cuts]
+                groups = [(tuple((f, np.asarray(m, dtype=np.intp)) for f, m in maps),
+                           np.asarray(table, dtype=np.float64).reshape(-1, self._num_class))
+                          for maps, table in self._groups]
+                self._vectorized = (np, cuts, groups)
+            return self._vectorized
+
+    def _predict_proba_numpy(self, rows: list[list[float]]) -> list[list[float]]:
+        np, cuts, groups = self._numpy_tables()
+        x = np.asarray(rows, dtype=np.float32)
+        bins = np.empty(x.shape, dtype=np.intp)
+        for f, feature_cuts in enumerate(cuts):
+            column = x[:, f]
+            bins[:, f] = np.where(np.isnan(column), len(feature_cuts) + 1,
+                                  np.searchsorted(feature_cuts, column, side="right"))
+        margins = np.tile(np.asarray(self._base, dtype=np.float64), (len(rows), 1))
+        for maps, table in groups:
+            index = maps[0][1][bins[:, maps[0][0]]]
+            for f, mapping in maps[1:]:
+                index = index + mapping[bins[:, f]]
+            margins += table[index // self._num_class]
+        margins -= margins.max(axis=1, keepdims=True)
+        exps = np.exp(margins)
+        return (exps / exps.sum(axis=1, keepdims=True)).tolist()
+
+
+def _merge_subsets(groups: dict[frozenset[int], list[Tree]]) -> dict[frozenset[int], list[Tree]]:
+    """Fold each group into a group that reads a superset of its features: fewer lookups per row."""
+    merged = {features: list(trees) for features, trees in groups.items()}
+    for features in sorted(groups, key=len):
+        supersets = [other for other in merged if other != features and features < other]
+        if supersets and features in merged:
+            target = min(supersets, key=len)
+            if _cells(merged[target] + merged[features], target) <= MAX_TABLE_CELLS:
+                merged[target].extend(merged.pop(features))
+    return merged
+
+
+def _cells(trees: list[Tree], features: frozenset[int]) -> int:
+    count = 1
+    for f in features:
+        count *= len({t.threshold[n] for t in trees for n in range(len(t.left))
+                      if t.left[n] != -1 and t.feature[n] == f}) + 2
+    return count

@@ -1,0 +1,111 @@
+"""The lookup-table predictor reproduces XGBoost's own probabilities, row by row and in batches."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from conftest import BUNDLED_MODEL
+from penguins.errors import ArtifactError
+from penguins.features import FEATURE_NAMES
+from penguins.tree_tables import VECTORIZE_FROM_ROWS, TablePredictor, parse_xgboost_json
+from training.data import load_training_data
+from training.model import fit, model_bytes
+
+TOLERANCE = 1e-6
+
+
+def generated_rows(predictor: TablePredictor, n: int, seed: int) -> np.ndarray:
+    """Rows across and beyond the hard limits, a tenth of the values exactly on split thresholds, 5% missing."""
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([
+        rng.uniform(25, 65, n), rng.uniform(8, 27, n), rng.uniform(165, 245, n), rng.uniform(2000, 7500, n),
+        rng.choice([0.0, 1.0, np.nan], n), *np.eye(3)[rng.integers(0, 3, n)].T,
+    ]).astype(np.float32)
+    for feature, cuts in enumerate(predictor._cuts):
+        if cuts:
+            at = rng.integers(0, n, n // 10)
+            x[at, feature] = rng.choice(np.asarray(cuts, dtype=np.float32), len(at))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    return x
+
+
+def booster_for(model: bytes) -> xgb.Booster:
+    booster = xgb.Booster()
+    booster.load_model(bytearray(model))
+    return booster
+
+
+def assert_same_as_xgboost(predictor: TablePredictor, booster: xgb.Booster, x: np.ndarray) -> None:
+    expected = booster.inplace_predict(x)
+    rows = x.tolist()
+    one_by_one = np.array([predictor.predict_proba([row])[0] for row in rows])
+    batched = np.array(predictor.predict_proba(rows))
+    for got in (one_by_one, batched):
+        assert np.abs(got - expected).max() <= TOLERANCE
+        assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    model = (BUNDLED_MODEL / "model.json").read_bytes()
+    return TablePredictor(parse_xgboost_json(model)), booster_for(model)
+
+
+def test_equivalent_on_the_full_dataset(bundled):
+    predictor, booster = bundled
+    data = load_training_data()
+    assert_same_as_xgboost(predictor, booster, data.X)
+    withheld = data.X.copy()
+    withheld[:, FEATURE_NAMES.index("sex_male")] = np.nan
+    assert_same_as_xgboost(predictor, booster, withheld)
+
+
+def test_equivalent_on_generated_rows_with_missing_values_and_exact_thresholds(bundled, long_run):
+    predictor, booster = bundled
+    assert_same_as_xgboost(predictor, booster, generated_rows(predictor, 1_000_000 if long_run else 100_000, seed=1))
+
+
+@pytest.mark.parametrize("params", [{"max_depth": 4, "eta": 0.1, "num_rounds": 40}, {"max_depth": 6, "num_rounds": 15},
+                                    {"max_depth": 1, "num_rounds": 60}])
+def test_equivalent_for_other_tree_shapes(params):
+    import training.model as training_model
+
+    data = load_training_data()
+    rounds = params.pop("num_rounds")
+    original = dict(training_model.PARAMS)
+    training_model.PARAMS.update(params)
+    try:
+        model = model_bytes(fit(data.X, data.y, seed=3, num_rounds=rounds))
+    finally:
+        training_model.PARAMS.clear()
+        training_model.PARAMS.update(original)
+    predictor = TablePredictor(parse_xgboost_json(model))
+    assert_same_as_xgboost(predictor, booster_for(model), generated_rows(predictor, 20_000, seed=2))
+
+
+def test_small_and_large_batches_take_both_paths_with_the_same_answers(bundled):
+    predictor, _ = bundled
+    rows = generated_rows(predictor, VECTORIZE_FROM_ROWS, seed=3).tolist()
+    small = [predictor.predict_proba([row])[0] for row in rows]
+    large = predictor.predict_proba(rows)
+    np.testing.assert_allclose(small, large, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda m: m["learner"]["objective"].update(name="binary:logistic"), "multi:softprob"),
+        (lambda m: m["learner"]["gradient_booster"]["model"]["trees"][0].update(split_type=[1] * 7), "categorical"),
+        (lambda m: m["learner"]["gradient_booster"]["model"]["trees"][0].update(split_indices=[99] * 7), "out of range"),
+        (lambda m: m["learner"].pop("gradient_booster"), "not an XGBoost JSON model"),
+    ],
+)
+def test_models_it_cannot_evaluate_exactly_are_refused(change, says):
+    model = json.loads((BUNDLED_MODEL / "model.json").read_bytes())
+    change(model)
+    with pytest.raises(ArtifactError, match=says):
+        parse_xgboost_json(json.dumps(model).encode())
