@@ -8,7 +8,8 @@ INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 GCS_PORT ?= 4443
-.PHONY: help venv serve serve-gcs test test-slow model clean
+LEAN := .venv-lean
+.PHONY: help venv serve serve-gcs test test-slow model bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +36,15 @@ test-slow: $(INSTALLED) ## Run the test suite including the long versions of slo
 model: $(INSTALLED) ## Retrain the bundled model into function/model (SEED=0)
 	$(BIN)/python -m training train --out function/model --seed $(SEED)
 
-clean: ## Remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache
+$(LEAN)/.installed: function/requirements.txt
+	test -x $(LEAN)/bin/python || $(PYTHON) -m venv $(LEAN)
+	$(LEAN)/bin/python -m pip install --quiet --disable-pip-version-check -r function/requirements.txt
+	touch $@
+
+bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv of function/requirements.txt alone) against the framework floor
+	$(LEAN)/bin/python -m compileall -q function tests/floor_function.py  # bytecode ahead, as a deployed function has it
+	$(BIN)/python tests/benchmark.py --lean $(LEAN)/bin
+
+clean: ## Remove the virtual environments and caches
+	rm -rf $(VENV) $(LEAN) .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

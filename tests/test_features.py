@@ -14,8 +14,14 @@ from penguins.schema import Penguin
 def test_row_follows_feature_names():
     row = encode(Penguin(**ADELIE))
     assert dict(zip(FEATURE_NAMES, row)) == {
-        "bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181.0, "body_mass_g": 3750.0,
-        "sex_male": 1.0, "island_Biscoe": 0.0, "island_Dream": 0.0, "island_Torgersen": 1.0,
+        "bill_length_mm": 39.1,
+        "bill_depth_mm": 18.7,
+        "flipper_length_mm": 181.0,
+        "body_mass_g": 3750.0,
+        "sex_male": 1.0,
+        "island_Biscoe": 0.0,
+        "island_Dream": 0.0,
+        "island_Torgersen": 1.0,
     }
 
 

@@ -41,6 +41,7 @@ def wait_for(condition, timeout: float, interval: float = 0.1):
 
 # Publishing
 
+
 def test_publish_uploads_the_artifact_and_points_at_it(gcs):
     version = publish(str(BUNDLED_MODEL), URI, gcs.client)
     assert version == read_artifact_dir(str(BUNDLED_MODEL)).version
@@ -97,8 +98,9 @@ def test_an_altered_artifact_in_the_bucket_is_not_republished_over(gcs):
 
 def test_cli_publish_versions_promote(gcs, small_artifact, tmp_path):
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "training", *args], cwd=ROOT, capture_output=True, text=True,
-                              timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "training", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
 
     first = cli("publish", str(BUNDLED_MODEL), URI)
     assert first.returncode == 0, first.stderr
@@ -115,6 +117,7 @@ def test_cli_publish_versions_promote(gcs, small_artifact, tmp_path):
 
 
 # Serving from the bucket
+
 
 def test_cold_start_pulls_the_model_from_gcs(gcs, make_client, small_artifact):
     version = publish(str(small_artifact[0]), URI, gcs.client)
@@ -144,12 +147,20 @@ def test_downloaded_artifacts_are_cached_and_reverified(gcs, make_client, small_
     ("break_it", "reason"),
     [
         (lambda gcs, version: None, "no current.json"),  # nothing published
-        (lambda gcs, version: gcs.client.bucket(BUCKET).blob(LOCATION.artifact_file(version, "model.json")).delete(),
-         "is not in the bucket"),
-        (lambda gcs, version: gcs.client.bucket(BUCKET).blob(LOCATION.artifact_file(version, "model.json"))
-         .upload_from_string(b'{"learner": "tampered"}'), "sha256"),
-        (lambda gcs, version: gcs.client.bucket(BUCKET).blob(LOCATION.pointer).upload_from_string(b'{"version": 1}'),
-         "not a model version"),
+        (
+            lambda gcs, version: gcs.client.bucket(BUCKET).blob(LOCATION.artifact_file(version, "model.json")).delete(),
+            "is not in the bucket",
+        ),
+        (
+            lambda gcs, version: gcs.client.bucket(BUCKET)
+            .blob(LOCATION.artifact_file(version, "model.json"))
+            .upload_from_string(b'{"learner": "tampered"}'),
+            "sha256",
+        ),
+        (
+            lambda gcs, version: gcs.client.bucket(BUCKET).blob(LOCATION.pointer).upload_from_string(b'{"version": 1}'),
+            "not a model version",
+        ),
     ],
     ids=["no-pointer", "artifact-missing", "artifact-bytes-changed", "pointer-garbage"],
 )

@@ -107,6 +107,7 @@ def test_openapi_is_generated_from_the_validating_models(client):
 
 # Every error status of the contract: the bad input, and the JSON error body it gets.
 
+
 def test_400_malformed_json(client):
     body = assert_error(post(client, b'{"bill_length_mm": 39.1,'), 400, "not valid JSON")
     assert body["detail"][0]["type"] == "json_invalid"
@@ -121,12 +122,18 @@ def test_413_chunked_body_over_the_limit(make_client):
     client = make_client(MAX_BODY_BYTES="100")
     stream = io.BytesIO(json.dumps({"instances": [ADELIE] * 3}).encode())
     # gunicorn marks a de-chunked body as terminated; werkzeug's test client needs telling.
-    response = client.post("/predict", input_stream=stream, headers={**JSON, "Transfer-Encoding": "chunked"},
-                           environ_overrides={"wsgi.input_terminated": True})
+    response = client.post(
+        "/predict",
+        input_stream=stream,
+        headers={**JSON, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert_error(response, 413, "at most 100 bytes")
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
 def test_415_not_json(client, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
     response = client.post("/predict", data=json.dumps(ADELIE), headers=headers)
@@ -153,8 +160,15 @@ def test_404_unknown_path(client, path):
     assert_error(client.get(path), 404, "Not Found" if path in ("/favicon.ico", "/robots.txt") else "There is no")
 
 
-@pytest.mark.parametrize(("method", "path", "allowed"), [("GET", "/predict", "POST"), ("DELETE", "/", "POST, GET"),
-                                                         ("PUT", "/health", "GET"), ("POST", "/openapi.json", "GET")])
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/predict", "POST"),
+        ("DELETE", "/", "POST, GET"),
+        ("PUT", "/health", "GET"),
+        ("POST", "/openapi.json", "GET"),
+    ],
+)
 def test_405_wrong_method(client, method, path, allowed):
     response = client.open(path, method=method)
     assert_error(response, 405, f"accepts {allowed}")
@@ -200,8 +214,11 @@ def test_one_json_log_line_per_request_with_trace(make_client, capsys):
     capsys.readouterr()
     trace = "0123456789abcdef0123456789abcdef"
     post(client, ADELIE, headers={**JSON, "X-Cloud-Trace-Context": f"{trace}/1;o=1"})
-    post(client, {"instances": [ADELIE, SEED_EXAMPLES["Gentoo"]]},
-         headers={**JSON, "traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
+    post(
+        client,
+        {"instances": [ADELIE, SEED_EXAMPLES["Gentoo"]]},
+        headers={**JSON, "traceparent": f"00-{trace}-00f067aa0ba902b7-01"},
+    )
     post(client, {**ADELIE, "island": "Mars"})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"httpRequest"' in line]
     assert len(lines) == 3

@@ -21,10 +21,16 @@ TOLERANCE = 1e-6
 def generated_rows(predictor: TablePredictor, n: int, seed: int) -> np.ndarray:
     """Rows across and beyond the hard limits, a tenth of the values exactly on split thresholds, 5% missing."""
     rng = np.random.default_rng(seed)
-    x = np.column_stack([
-        rng.uniform(25, 65, n), rng.uniform(8, 27, n), rng.uniform(165, 245, n), rng.uniform(2000, 7500, n),
-        rng.choice([0.0, 1.0, np.nan], n), *np.eye(3)[rng.integers(0, 3, n)].T,
-    ]).astype(np.float32)
+    x = np.column_stack(
+        [
+            rng.uniform(25, 65, n),
+            rng.uniform(8, 27, n),
+            rng.uniform(165, 245, n),
+            rng.uniform(2000, 7500, n),
+            rng.choice([0.0, 1.0, np.nan], n),
+            *np.eye(3)[rng.integers(0, 3, n)].T,
+        ]
+    ).astype(np.float32)
     for feature, cuts in enumerate(predictor._cuts):
         if cuts:
             at = rng.integers(0, n, n // 10)
@@ -69,8 +75,14 @@ def test_equivalent_on_generated_rows_with_missing_values_and_exact_thresholds(b
     assert_same_as_xgboost(predictor, booster, generated_rows(predictor, 1_000_000 if long_run else 100_000, seed=1))
 
 
-@pytest.mark.parametrize("params", [{"max_depth": 4, "eta": 0.1, "num_rounds": 40}, {"max_depth": 6, "num_rounds": 15},
-                                    {"max_depth": 1, "num_rounds": 60}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"max_depth": 4, "eta": 0.1, "num_rounds": 40},
+        {"max_depth": 6, "num_rounds": 15},
+        {"max_depth": 1, "num_rounds": 60},
+    ],
+)
 def test_equivalent_for_other_tree_shapes(params):
     import training.model as training_model
 
@@ -100,7 +112,10 @@ def test_small_and_large_batches_take_both_paths_with_the_same_answers(bundled):
     [
         (lambda m: m["learner"]["objective"].update(name="binary:logistic"), "multi:softprob"),
         (lambda m: m["learner"]["gradient_booster"]["model"]["trees"][0].update(split_type=[1] * 7), "categorical"),
-        (lambda m: m["learner"]["gradient_booster"]["model"]["trees"][0].update(split_indices=[99] * 7), "out of range"),
+        (
+            lambda m: m["learner"]["gradient_booster"]["model"]["trees"][0].update(split_indices=[99] * 7),
+            "out of range",
+        ),
         (lambda m: m["learner"].pop("gradient_booster"), "not an XGBoost JSON model"),
     ],
 )

@@ -14,8 +14,8 @@ from conftest import ADELIE, SEED_EXAMPLES
 @pytest.fixture(scope="module")
 def server():
     # One server for the read-only checks in this module (it is started and stopped by pid).
-    from pathlib import Path
     import tempfile
+    from pathlib import Path
 
     from conftest import Server
 
@@ -42,7 +42,13 @@ def test_seed_examples(server, species):
     [
         ("POST", "/predict", b"{not json", {"Content-Type": "application/json"}, 400),
         ("POST", "/predict", json.dumps(ADELIE).encode(), {"Content-Type": "text/plain"}, 415),
-        ("POST", "/predict", json.dumps({**ADELIE, "island": "Mars"}).encode(), {"Content-Type": "application/json"}, 422),
+        (
+            "POST",
+            "/predict",
+            json.dumps({**ADELIE, "island": "Mars"}).encode(),
+            {"Content-Type": "application/json"},
+            422,
+        ),
         ("GET", "/nowhere", None, {}, 404),
         ("GET", "/favicon.ico", None, {}, 404),
         ("GET", "/predict", None, {}, 405),
@@ -58,8 +64,13 @@ def test_errors_are_json_from_the_real_server(server, method, path, body, header
 def test_chunked_body(server):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     payload = json.dumps({"instances": [ADELIE, SEED_EXAMPLES["Gentoo"]]}).encode()
-    conn.request("POST", "/predict", body=iter([payload[:50], payload[50:]]),
-                 headers={"Content-Type": "application/json"}, encode_chunked=True)
+    conn.request(
+        "POST",
+        "/predict",
+        body=iter([payload[:50], payload[50:]]),
+        headers={"Content-Type": "application/json"},
+        encode_chunked=True,
+    )
     response = conn.getresponse()
     assert response.status == 200
     assert [p["prediction"] for p in json.loads(response.read())["predictions"]] == ["Adelie", "Gentoo"]

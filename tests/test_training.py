@@ -48,14 +48,30 @@ def test_rows_with_unknown_sex_are_kept(data):
 
 def test_cli_writes_a_complete_artifact(tmp_path):
     out = tmp_path / "artifact"
-    result = subprocess.run([sys.executable, "-m", "training", "train", "--out", str(out), "--seed", "5"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "training", "train", "--out", str(out), "--seed", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     artifact = read_artifact_dir(str(out))
     assert f"wrote model {artifact.version}" in result.stdout
     manifest = artifact.manifest
-    for key in ("schema_version", "features", "categories", "classes", "training_ranges", "metrics",
-                "xgboost_version", "model_sha256", "training_data", "seed", "created_at"):
+    for key in (
+        "schema_version",
+        "features",
+        "categories",
+        "classes",
+        "training_ranges",
+        "metrics",
+        "xgboost_version",
+        "model_sha256",
+        "training_data",
+        "seed",
+        "created_at",
+    ):
         assert key in manifest
     assert manifest["seed"] == 5
     metrics = manifest["metrics"]
@@ -79,17 +95,25 @@ def test_round_trip_serving_answers_as_training_predicts(small_artifact, make_cl
     expected = predict_proba(booster, data.X)
     frame = data.frame
     instances = [
-        {"bill_length_mm": r.bill_length_mm, "bill_depth_mm": r.bill_depth_mm,
-         "flipper_length_mm": r.flipper_length_mm, "body_mass_g": r.body_mass_g, "island": r.island,
-         "sex": None if not isinstance(r.sex, str) else r.sex}
+        {
+            "bill_length_mm": r.bill_length_mm,
+            "bill_depth_mm": r.bill_depth_mm,
+            "flipper_length_mm": r.flipper_length_mm,
+            "body_mass_g": r.body_mass_g,
+            "island": r.island,
+            "sex": None if not isinstance(r.sex, str) else r.sex,
+        }
         for r in frame.itertuples(index=False)
     ]
     client = make_client(MODEL_URI=str(folder))
-    response = client.post("/predict", data=json.dumps({"instances": instances}),
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/predict", data=json.dumps({"instances": instances}), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["model_version"] == artifact.version
     served = np.array([[p["probabilities"][c] for c in ("Adelie", "Chinstrap", "Gentoo")] for p in body["predictions"]])
     np.testing.assert_allclose(served, expected, atol=1e-6)
-    assert [p["prediction"] for p in body["predictions"]] == [artifact.manifest["classes"][i] for i in expected.argmax(1)]
+    assert [p["prediction"] for p in body["predictions"]] == [
+        artifact.manifest["classes"][i] for i in expected.argmax(1)
+    ]

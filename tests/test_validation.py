@@ -64,8 +64,7 @@ def test_valid_batch_keeps_order():
         (body(year=2007.5), ["year"], "int_type", "whole number"),
         (body(bill_lenght_mm=39.1), ["bill_lenght_mm"], "extra_forbidden", "did you mean 'bill_length_mm'"),
         (body(species="Adelie"), ["species"], "extra_forbidden", "not a known field"),
-        (json.dumps(ADELIE).replace("39.1", "NaN").encode(), ["bill_length_mm"], "finite_number",
-         "finite"),
+        (json.dumps(ADELIE).replace("39.1", "NaN").encode(), ["bill_length_mm"], "finite_number", "finite"),
         (json.dumps(ADELIE).replace("39.1", "Infinity").encode(), ["bill_length_mm"], "finite_number", "finite"),
         (json.dumps(ADELIE).replace("39.1", "-Infinity").encode(), ["bill_length_mm"], "finite_number", "finite"),
         (json.dumps(ADELIE).replace("39.1", "1e400").encode(), ["bill_length_mm"], "finite_number", "finite"),
@@ -76,8 +75,12 @@ def test_valid_batch_keeps_order():
         (b'{"instances": []}', ["instances"], "too_short", "at least one"),
         (b'{"instances": {"a": 1}}', ["instances"], "list_type", "JSON array"),
         (b'{"instances": [1]}', ["instances", 0], "model_type", "instances[0]"),
-        (json.dumps({"instances": [ADELIE], "parameters": {}}).encode(), ["parameters"], "extra_forbidden",
-         "not a known field"),
+        (
+            json.dumps({"instances": [ADELIE], "parameters": {}}).encode(),
+            ["parameters"],
+            "extra_forbidden",
+            "not a known field",
+        ),
     ],
 )
 def test_invalid_bodies_name_the_field_and_the_fix(raw, loc, kind, says):

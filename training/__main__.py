@@ -1,9 +1,9 @@
 """Command line for training and publishing.
 
-  python -m training train --out DIR [--seed N]           train, evaluate, write an artifact
-  python -m training publish DIR gs://BUCKET/PREFIX        upload it and make it current
-  python -m training promote gs://BUCKET/PREFIX VERSION    make an uploaded version current
-  python -m training versions gs://BUCKET/PREFIX           list versions, * marks the current one
+python -m training train --out DIR [--seed N]           train, evaluate, write an artifact
+python -m training publish DIR gs://BUCKET/PREFIX        upload it and make it current
+python -m training promote gs://BUCKET/PREFIX VERSION    make an uploaded version current
+python -m training versions gs://BUCKET/PREFIX           list versions, * marks the current one
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from penguins.errors import PenguinError
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the subcommand; errors print one line and exit 1."""
-    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     train_cmd = commands.add_parser("train", help="train, evaluate and write an artifact")
     train_cmd.add_argument("--out", required=True, help="folder to write the artifact into")
@@ -45,9 +46,11 @@ def _run(args: argparse.Namespace) -> int:
 
         artifact = train(args.out, seed=args.seed)
         metrics = artifact.manifest["metrics"]
-        print(f"wrote model {artifact.version} to {args.out}: cross-validated accuracy "
-              f"{metrics['accuracy']['mean']:.4f}, macro F1 {metrics['macro_f1']['mean']:.4f}, "
-              f"log loss {metrics['log_loss']['mean']:.4f}")
+        print(
+            f"wrote model {artifact.version} to {args.out}: cross-validated accuracy "
+            f"{metrics['accuracy']['mean']:.4f}, macro F1 {metrics['macro_f1']['mean']:.4f}, "
+            f"log loss {metrics['log_loss']['mean']:.4f}"
+        )
         return 0
     from . import publish as gcs  # google-cloud-storage only for the commands that need it
 
@@ -63,8 +66,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except gcs.DefaultCredentialsError:
-        print("error: no Google Cloud credentials: run `gcloud auth application-default login` "
-              "(or set STORAGE_EMULATOR_HOST for a local emulator)", file=sys.stderr)
+        print(
+            "error: no Google Cloud credentials: run `gcloud auth application-default login` "
+            "(or set STORAGE_EMULATOR_HOST for a local emulator)",
+            file=sys.stderr,
+        )
         return 1
     except (gcs.api.GoogleAPIError, OSError) as exc:  # OSError covers requests' connection errors
         print(f"error: Cloud Storage failed: {str(exc)[:300]}", file=sys.stderr)

@@ -27,8 +27,14 @@ def load_training_data() -> TrainingData:
     """Every penguin with its four measurements; rows with unknown sex are kept (sex becomes NaN)."""
     frame = load_penguins().dropna(subset=list(MEASUREMENTS)).reset_index(drop=True)
     rows = [
-        encode_values(r.bill_length_mm, r.bill_depth_mm, r.flipper_length_mm, r.body_mass_g,
-                      None if pd.isna(r.sex) else r.sex, r.island)
+        encode_values(
+            r.bill_length_mm,
+            r.bill_depth_mm,
+            r.flipper_length_mm,
+            r.body_mass_g,
+            None if pd.isna(r.sex) else r.sex,
+            r.island,
+        )
         for r in frame.itertuples(index=False)
     ]
     X = np.asarray(rows, dtype=np.float32)

@@ -14,8 +14,9 @@ from .model import fit, predict_proba
 SEX_COLUMN = FEATURE_NAMES.index("sex_male")
 
 
-def cross_validate(X: np.ndarray, y: np.ndarray, seed: int, n_splits: int = 5, n_repeats: int = 5,
-                   num_rounds: int | None = None) -> dict:
+def cross_validate(
+    X: np.ndarray, y: np.ndarray, seed: int, n_splits: int = 5, n_repeats: int = 5, num_rounds: int | None = None
+) -> dict:
     """Out-of-fold metrics over n_repeats x n_splits fits; the confusion matrix sums all repeats."""
     labels = list(range(len(SPECIES)))
     folds = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)

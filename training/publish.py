@@ -71,8 +71,9 @@ def read_pointer(bucket, location: GcsLocation) -> tuple[int, str | None]:
     return blob.generation, parse_pointer(blob.download_as_bytes(timeout=TIMEOUT_SECONDS))
 
 
-def swap_pointer(bucket, location: GcsLocation, version: str, expected_generation: int,
-                 previous: str | None = None) -> None:
+def swap_pointer(
+    bucket, location: GcsLocation, version: str, expected_generation: int, previous: str | None = None
+) -> None:
     """Point current.json at version, only if nobody changed it since expected_generation was read."""
     pointer = {
         "version": check_version(version),
@@ -82,8 +83,12 @@ def swap_pointer(bucket, location: GcsLocation, version: str, expected_generatio
     }
     blob = bucket.blob(location.pointer)
     try:
-        blob.upload_from_string(json.dumps(pointer, indent=2) + "\n", content_type="application/json",
-                                if_generation_match=expected_generation, timeout=TIMEOUT_SECONDS)
+        blob.upload_from_string(
+            json.dumps(pointer, indent=2) + "\n",
+            content_type="application/json",
+            if_generation_match=expected_generation,
+            timeout=TIMEOUT_SECONDS,
+        )
     except api.PreconditionFailed:
         raise PublishError(
             f"{location.uri()}/current.json changed while this publish was running (another publisher won the "
@@ -100,7 +105,8 @@ def promote(uri: str, version: str, client: storage.Client | None = None) -> Non
     for filename in (MANIFEST_FILE, MODEL_FILE):
         try:
             files[filename] = bucket.blob(location.artifact_file(version, filename)).download_as_bytes(
-                timeout=TIMEOUT_SECONDS)
+                timeout=TIMEOUT_SECONDS
+            )
         except api.NotFound:
             raise PublishError(f"there is no version {version} under {location.uri()}: see `versions`") from None
     artifact = parse_artifact(files[MANIFEST_FILE], files[MODEL_FILE])
@@ -124,15 +130,17 @@ def versions(uri: str, client: storage.Client | None = None) -> list[dict]:
         version = blob.name.rsplit("/", 2)[-2]
         manifest = json.loads(blob.download_as_bytes(timeout=TIMEOUT_SECONDS))
         metrics = manifest.get("metrics", {})
-        rows.append({
-            "version": version,
-            "current": version == current,
-            "created_at": manifest.get("created_at", ""),
-            "seed": manifest.get("seed"),
-            "accuracy": metrics.get("accuracy", {}).get("mean"),
-            "macro_f1": metrics.get("macro_f1", {}).get("mean"),
-            "log_loss": metrics.get("log_loss", {}).get("mean"),
-        })
+        rows.append(
+            {
+                "version": version,
+                "current": version == current,
+                "created_at": manifest.get("created_at", ""),
+                "seed": manifest.get("seed"),
+                "accuracy": metrics.get("accuracy", {}).get("mean"),
+                "macro_f1": metrics.get("macro_f1", {}).get("mean"),
+                "log_loss": metrics.get("log_loss", {}).get("mean"),
+            }
+        )
     return sorted(rows, key=lambda row: row["created_at"])
 
 
@@ -141,7 +149,8 @@ def format_versions(rows: list[dict]) -> str:
     lines = ["  version       created_at                 seed  accuracy  macro_f1  log_loss"]
     for row in rows:
         mark = "*" if row["current"] else " "
-        lines.append(f"{mark} {row['version']}  {row['created_at']:<25}  {row['seed']!s:>4}  {row['accuracy']!s:>8}  "
-                     f"{row['macro_f1']!s:>8}  {row['log_loss']!s:>8}")
+        lines.append(
+            f"{mark} {row['version']}  {row['created_at']:<25}  {row['seed']!s:>4}  {row['accuracy']!s:>8}  "
+            f"{row['macro_f1']!s:>8}  {row['log_loss']!s:>8}"
+        )
     return "\n".join(lines)
-

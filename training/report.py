@@ -45,38 +45,38 @@ def model_card(manifest: dict, version: str) -> str:
     matrix_rows = "\n".join(
         f"| **{label}** | " + " | ".join(str(c) for c in row) + " |" for label, row in zip(labels, matrix["counts"])
     )
-    ranges = "\n".join(
-        f"| {name} | {r['min']:g} | {r['max']:g} |" for name, r in manifest["training_ranges"].items()
-    )
+    ranges = "\n".join(f"| {name} | {r['min']:g} | {r['max']:g} |" for name, r in manifest["training_ranges"].items())
     counts = ", ".join(f"{name} {count}" for name, count in data["species_counts"].items())
+
+    params = json.dumps(manifest["params"])
 
     def metric(name: str) -> str:
         return f"{metrics[name]['mean']:.4f} ± {metrics[name]['std']:.4f}"
 
     return f"""# Model card: penguin species ({version})
 
-XGBoost ({manifest['xgboost_version']}) multi-class classifier predicting Adelie, Chinstrap or Gentoo from a
-penguin's measurements. Created {manifest['created_at']} with seed {manifest['seed']}.
+XGBoost ({manifest["xgboost_version"]}) multi-class classifier predicting Adelie, Chinstrap or Gentoo from a
+penguin's measurements. Created {manifest["created_at"]} with seed {manifest["seed"]}.
 
 ## Data
-{data['source']}: {data['rows']} penguins with all four measurements ({counts});
-{data['rows_sex_unknown']} of them with unknown sex, kept (XGBoost learns where a missing value goes).
-sha256 of the training table: `{data['sha256']}`.
+{data["source"]}: {data["rows"]} penguins with all four measurements ({counts});
+{data["rows_sex_unknown"]} of them with unknown sex, kept (XGBoost learns where a missing value goes).
+sha256 of the training table: `{data["sha256"]}`.
 
-Features, in order: {', '.join(f'`{f}`' for f in manifest['features'])}. `year` is not a feature.
+Features, in order: {", ".join(f"`{f}`" for f in manifest["features"])}. `year` is not a feature.
 
-## Evaluation ({metrics['cv']}, mean ± std over folds)
+## Evaluation ({metrics["cv"]}, mean ± std over folds)
 | metric | value |
 |---|---|
-| accuracy | {metric('accuracy')} |
-| macro F1 | {metric('macro_f1')} |
-| log loss | {metric('log_loss')} |
-| accuracy with sex withheld | {metric('accuracy_sex_withheld')} |
+| accuracy | {metric("accuracy")} |
+| macro F1 | {metric("macro_f1")} |
+| log loss | {metric("log_loss")} |
+| accuracy with sex withheld | {metric("accuracy_sex_withheld")} |
 
-Confusion matrix ({matrix['rows_are']} in rows, predicted in columns; summed over all repeats):
+Confusion matrix ({matrix["rows_are"]} in rows, predicted in columns; summed over all repeats):
 
-| | {' | '.join(labels)} |
-|---|{'---|' * len(labels)}
+| | {" | ".join(labels)} |
+|---|{"---|" * len(labels)}
 {matrix_rows}
 
 ![confusion matrix]({CONFUSION_MATRIX_FILE})
@@ -91,7 +91,7 @@ Inputs outside these ranges (but inside the API's hard limits) are answered with
 ## Intended use and limits
 For teaching and field triage of the three Palmer Archipelago species measured the same way (Gorman et al.,
 2014). It knows no other species: any penguin gets one of these three names, and a bird unlike the training
-data gets a confident answer that may be wrong. Parameters: `{json.dumps(manifest['params'])}`, {manifest['num_rounds']} rounds.
+data gets a confident answer that may be wrong. Parameters: `{params}`, {manifest["num_rounds"]} rounds.
 """
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ArtifactError
 from .features import encoding_description
@@ -19,8 +19,7 @@ VERSION_LENGTH = 12
 ARTIFACT_FILES = (MANIFEST_FILE, MODEL_FILE)
 
 
-@dataclass(frozen=True)
-class Artifact:
+class Artifact(NamedTuple):
     """A verified model: its manifest, the model file's bytes and its content version."""
 
     manifest: dict

@@ -51,9 +51,14 @@ def _too_large(limit: int, got: str) -> PayloadTooLarge:
     return PayloadTooLarge(msg, [{"loc": ["body"], "msg": msg, "type": "too_large"}])
 
 
-def json_response(status: int, body: object, headers: list[tuple[str, str]] | tuple = (),
-                  streamed: bool = False) -> Response:
+def json_response(
+    status: int, body: object, headers: list[tuple[str, str]] | tuple = (), streamed: bool = False
+) -> Response:
     """A JSON answer; streamed=True keeps the framework from reading an unread (maybe huge) request body."""
     payload = orjson.dumps(body)
-    return Response(iter([payload]) if streamed else payload, status=status, headers=[*BASE_HEADERS, *headers],
-                    content_type=JSON_CONTENT_TYPE)
+    return Response(
+        iter([payload]) if streamed else payload,
+        status=status,
+        headers=[*BASE_HEADERS, *headers],
+        content_type=JSON_CONTENT_TYPE,
+    )

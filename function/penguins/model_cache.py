@@ -13,8 +13,9 @@ import gc
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timezone
+from functools import cached_property
+from typing import NamedTuple
 
 from . import log
 from .artifact import Artifact
@@ -100,8 +101,7 @@ def load_served_model(uri: str) -> ServedModel:
     return serve_artifact(artifact, "bundled" if uri == BUNDLED_MODEL_DIR else uri)
 
 
-@dataclass(frozen=True)
-class ModelStatus:
+class ModelStatus(NamedTuple):
     """What /health reports."""
 
     model: ServedModel
@@ -228,8 +228,11 @@ class ModelCache:
                     self._model = fallback
                     self._from_source = False
                     self._problem = self._problem or reason
-            log.emit("WARNING", f"serving the bundled model {fallback.version} (degraded): {reason}",
-                     model_version=fallback.version)
+            log.emit(
+                "WARNING",
+                f"serving the bundled model {fallback.version} (degraded): {reason}",
+                model_version=fallback.version,
+            )
             return self._model
 
     def _source_label(self, artifact: Artifact) -> str:

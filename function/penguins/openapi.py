@@ -8,8 +8,15 @@ from . import SERVICE_NAME, __version__
 from .responses import BatchPredictionResponse, ErrorResponse, HealthResponse, PredictionResponse, ServiceInfo
 from .schema import Penguin, PredictBatchRequest
 
-_MODELS = (Penguin, PredictBatchRequest, PredictionResponse, BatchPredictionResponse, ErrorResponse, HealthResponse,
-           ServiceInfo)
+_MODELS = (
+    Penguin,
+    PredictBatchRequest,
+    PredictionResponse,
+    BatchPredictionResponse,
+    ErrorResponse,
+    HealthResponse,
+    ServiceInfo,
+)
 _ERRORS = {
     "400": "The body is not valid JSON.",
     "413": "The body is larger than MAX_BODY_BYTES.",
@@ -33,7 +40,9 @@ def _errors(*statuses: str) -> dict:
 
 def build_openapi(max_batch_size: int) -> dict:
     """The whole document; max_batch_size is the deployment's MAX_BATCH_SIZE."""
-    _, defs = models_json_schema([(model, "validation") for model in _MODELS], ref_template="#/components/schemas/{model}")
+    _, defs = models_json_schema(
+        [(model, "validation") for model in _MODELS], ref_template="#/components/schemas/{model}"
+    )
     schemas = defs["$defs"]
     schemas["PredictBatchRequest"]["properties"]["instances"]["maxItems"] = max_batch_size
     predict = {

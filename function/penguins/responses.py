@@ -8,9 +8,7 @@ from pydantic import BaseModel, Field
 
 from .schema import Species
 
-Probabilities = Annotated[
-    dict[Species, float], Field(description="Probability of each species; they sum to 1.")
-]
+Probabilities = Annotated[dict[Species, float], Field(description="Probability of each species; they sum to 1.")]
 
 
 class Prediction(BaseModel):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -12,8 +11,7 @@ ISLANDS = ("Biscoe", "Dream", "Torgersen")
 SEXES = ("female", "male")
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     """Hard limits of one measurement, with its unit and a plausible wrong unit to hint at."""
 
     low: float

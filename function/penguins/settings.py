@@ -40,8 +40,9 @@ class Settings:
         return cls(
             model_uri=environ.get("MODEL_URI") or BUNDLED_MODEL_DIR,
             model_fallback=fallback,
-            model_load_timeout_seconds=_number(environ, "MODEL_LOAD_TIMEOUT_SECONDS", cls.model_load_timeout_seconds,
-                                               minimum=0.1),
+            model_load_timeout_seconds=_number(
+                environ, "MODEL_LOAD_TIMEOUT_SECONDS", cls.model_load_timeout_seconds, minimum=0.1
+            ),
             model_refresh_seconds=_number(environ, "MODEL_REFRESH_SECONDS", cls.model_refresh_seconds, minimum=0),
             model_cache_dir=environ.get("MODEL_CACHE_DIR") or cls.model_cache_dir,
             max_batch_size=int(_number(environ, "MAX_BATCH_SIZE", cls.max_batch_size, minimum=1, whole=True)),

@@ -14,8 +14,7 @@ import re
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from . import log
 from .artifact import ARTIFACT_FILES, MANIFEST_FILE, MODEL_FILE, Artifact, parse_artifact, read_artifact_dir
@@ -43,8 +42,7 @@ class ArtifactSource(Protocol):
         """A cheap check of which artifact is current: the pointer's generation (None: never changes)."""
 
 
-@dataclass(frozen=True)
-class GcsLocation:
+class GcsLocation(NamedTuple):
     """A gs://BUCKET/PREFIX and the object names inside it."""
 
     bucket: str
@@ -133,8 +131,10 @@ class GcsSource:
     def _call_options(self) -> dict:
         from google.cloud.storage.retry import DEFAULT_RETRY
 
-        return {"timeout": (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
-                "retry": DEFAULT_RETRY.with_timeout(RETRY_TIMEOUT_SECONDS)}
+        return {
+            "timeout": (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+            "retry": DEFAULT_RETRY.with_timeout(RETRY_TIMEOUT_SECONDS),
+        }
 
     def pointer_generation(self) -> int | None:
         with _storage_errors(f"checking {self.location.pointer}", self._no_pointer()):
@@ -162,13 +162,16 @@ class GcsSource:
         files = {}
         for filename in ARTIFACT_FILES:
             name = self.location.artifact_file(version, filename)
-            with _storage_errors(f"downloading {name}", f"the pointer names version {version}, but its {filename} "
-                                 "is not in the bucket"):
+            with _storage_errors(
+                f"downloading {name}", f"the pointer names version {version}, but its {filename} is not in the bucket"
+            ):
                 # checksum="auto": the client compares the bytes with the object's crc32c (or md5).
                 files[filename] = self._bucket().blob(name).download_as_bytes(checksum="auto", **self._call_options())
         artifact = parse_artifact(files[MANIFEST_FILE], files[MODEL_FILE])
         if artifact.version != version:
-            raise ArtifactError(f"the artifact stored as version {version} hashes to {artifact.version}: it was altered")
+            raise ArtifactError(
+                f"the artifact stored as version {version} hashes to {artifact.version}: it was altered"
+            )
         log.emit("INFO", f"downloaded {version} from {self.uri}", model_version=version)
         self._write_cache(artifact)
         return artifact

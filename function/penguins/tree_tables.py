@@ -16,7 +16,7 @@ import math
 import threading
 from array import array
 from bisect import bisect_right
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ArtifactError
 
@@ -26,8 +26,7 @@ MAX_TABLE_CELLS = 200_000
 VECTORIZE_FROM_ROWS = 64
 
 
-@dataclass(frozen=True)
-class Tree:
+class Tree(NamedTuple):
     """One regression tree of the ensemble, as XGBoost stores it."""
 
     left: list[int]
@@ -54,18 +53,13 @@ class Tree:
             stack.append((self.right[node], [*path, (f, t, False, d)]))
 
 
-@dataclass(frozen=True)
-class Ensemble:
+class Ensemble(NamedTuple):
     """The trees and what surrounds them: class count, feature count, base margins."""
 
     trees: list[Tree]
     num_class: int
     num_feature: int
     base_margin: list[float]
-
-
-def _float32(value: float) -> float:
-    return array("f", [value])[0]
 
 
 def parse_xgboost_json(model_bytes: bytes) -> Ensemble:
@@ -77,7 +71,9 @@ def parse_xgboost_json(model_bytes: bytes) -> Ensemble:
         params = learner["learner_model_param"]
         num_class = int(params["num_class"])
         num_feature = int(params["num_feature"])
-        base = json.loads(params["base_score"]) if params["base_score"].startswith("[") else [float(params["base_score"])]
+        base = (
+            json.loads(params["base_score"]) if params["base_score"].startswith("[") else [float(params["base_score"])]
+        )
         if objective != "multi:softprob" or booster["name"] != "gbtree" or num_class < 2:
             raise ArtifactError(f"the model is {objective}/{booster['name']}; this code serves multi:softprob gbtree")
         if len(base) == 1:
@@ -87,14 +83,16 @@ def parse_xgboost_json(model_bytes: bytes) -> Ensemble:
         for tree, class_index in zip(model["trees"], model["tree_info"], strict=True):
             if any(tree["split_type"]) or int(tree["tree_param"]["size_leaf_vector"]) > 1:
                 raise ArtifactError("the model uses categorical or vector-leaf splits, which this code does not serve")
-            trees.append(Tree(
-                left=[int(i) for i in tree["left_children"]],
-                right=[int(i) for i in tree["right_children"]],
-                feature=[int(i) for i in tree["split_indices"]],
-                threshold=[_float32(float(v)) for v in tree["split_conditions"]],
-                default_left=[bool(d) for d in tree["default_left"]],
-                class_index=int(class_index),
-            ))
+            trees.append(
+                Tree(
+                    left=[int(i) for i in tree["left_children"]],
+                    right=[int(i) for i in tree["right_children"]],
+                    feature=[int(i) for i in tree["split_indices"]],
+                    threshold=array("f", [float(v) for v in tree["split_conditions"]]).tolist(),
+                    default_left=[bool(d) for d in tree["default_left"]],
+                    class_index=int(class_index),
+                )
+            )
     except ArtifactError:
         raise
     except (KeyError, TypeError, ValueError, IndexError) as exc:
@@ -124,8 +122,18 @@ class TablePredictor:
         self._base = tuple(base)
         merged = _merge_subsets(groups)
         # Per feature, every threshold any tree uses: one binary search per feature per row.
-        self._cuts = [sorted({t.threshold[n] for ts in merged.values() for t in ts for n in range(len(t.left))
-                              if t.left[n] != -1 and t.feature[n] == f}) for f in range(self._num_feature)]
+        self._cuts = [
+            sorted(
+                {
+                    t.threshold[n]
+                    for ts in merged.values()
+                    for t in ts
+                    for n in range(len(t.left))
+                    if t.left[n] != -1 and t.feature[n] == f
+                }
+            )
+            for f in range(self._num_feature)
+        ]
         self._groups = [self._build_group(sorted(features), trees) for features, trees in merged.items()]
         # The common shape (3 classes, groups of at most 3 features) gets an unrolled loop: a missing
         # feature slot reads a constant bin (the extra last element of `bins`) through a one-entry map.
@@ -141,8 +149,12 @@ class TablePredictor:
 
     def _build_group(self, features: list[int], trees: list[Tree]) -> tuple:
         k = self._num_class
-        cuts = {f: sorted({t.threshold[n] for t in trees for n in range(len(t.left))
-                           if t.left[n] != -1 and t.feature[n] == f}) for f in features}
+        cuts = {
+            f: sorted(
+                {t.threshold[n] for t in trees for n in range(len(t.left)) if t.left[n] != -1 and t.feature[n] == f}
+            )
+            for f in features
+        }
         # Bins of feature f in this group: 0..len(cuts) by value, then one more for "missing".
         sizes = [len(cuts[f]) + 2 for f in features]
         strides, stride = [], k
@@ -211,7 +223,6 @@ class TablePredictor:
             out.append([e / total for e in exps])
         return out
 
-
     def _numpy_tables(self) -> tuple:
         """The same cuts, maps and tables as numpy arrays, built once on the first large batch."""
         with self._vectorized_lock:
@@ -219,9 +230,13 @@ class TablePredictor:
                 import numpy as np  # only large batches pay for numpy
 
                 cuts = [np.asarray(c, dtype=np.float64) for c in self._cuts]
-                groups = [(tuple((f, np.asarray(m, dtype=np.intp)) for f, m in maps),
-                           np.asarray(table, dtype=np.float64).reshape(-1, self._num_class))
-                          for maps, table in self._groups]
+                groups = [
+                    (
+                        tuple((f, np.asarray(m, dtype=np.intp)) for f, m in maps),
+                        np.asarray(table, dtype=np.float64).reshape(-1, self._num_class),
+                    )
+                    for maps, table in self._groups
+                ]
                 self._vectorized = (np, cuts, groups)
             return self._vectorized
 
@@ -231,8 +246,9 @@ class TablePredictor:
         bins = np.empty(x.shape, dtype=np.intp)
         for f, feature_cuts in enumerate(cuts):
             column = x[:, f]
-            bins[:, f] = np.where(np.isnan(column), len(feature_cuts) + 1,
-                                  np.searchsorted(feature_cuts, column, side="right"))
+            bins[:, f] = np.where(
+                np.isnan(column), len(feature_cuts) + 1, np.searchsorted(feature_cuts, column, side="right")
+            )
         margins = np.tile(np.asarray(self._base, dtype=np.float64), (len(rows), 1))
         for maps, table in groups:
             index = maps[0][1][bins[:, maps[0][0]]]
@@ -259,6 +275,8 @@ def _merge_subsets(groups: dict[frozenset[int], list[Tree]]) -> dict[frozenset[i
 def _cells(trees: list[Tree], features: frozenset[int]) -> int:
     count = 1
     for f in features:
-        count *= len({t.threshold[n] for t in trees for n in range(len(t.left))
-                      if t.left[n] != -1 and t.feature[n] == f}) + 2
+        count *= (
+            len({t.threshold[n] for t in trees for n in range(len(t.left)) if t.left[n] != -1 and t.feature[n] == f})
+            + 2
+        )
     return count

@@ -14,7 +14,10 @@ from .schema import ISLANDS, LIMITS, SEXES, Penguin, PredictBatchRequest
 MAX_DETAILS = 100
 _FIELDS = tuple(Penguin.model_fields)
 _CHOICES = {"island": ISLANDS, "sex": SEXES}
-_EXAMPLE = '{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750, "island": "Torgersen", "sex": "male"}'
+_EXAMPLE = (
+    '{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750, '
+    '"island": "Torgersen", "sex": "male"}'
+)
 
 
 def parse_json(raw: bytes) -> object:
@@ -52,7 +55,8 @@ def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[Penguin
             raise invalid_input(exc) from None
     if not isinstance(data, dict):
         hint = ' wrap a list of penguins as {"instances": [...]}' if isinstance(data, list) else ""
-        msg = f"The body must be a JSON object describing one penguin, not {_json_kind(data)};{hint or ' e.g. ' + _EXAMPLE}"
+        example = hint or " e.g. " + _EXAMPLE
+        msg = f"The body must be a JSON object describing one penguin, not {_json_kind(data)};{example}"
         raise InvalidInput(msg, [{"loc": [], "msg": msg, "type": "model_type"}])
     try:
         return [Penguin.model_validate(data)], False
@@ -63,9 +67,7 @@ def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[Penguin
 def invalid_input(exc: ValidationError) -> InvalidInput:
     """A 422 listing every violation (up to MAX_DETAILS), each with a sentence that says what to fix."""
     errors = exc.errors(include_url=False, include_context=False)
-    detail = [
-        {"loc": list(err["loc"]), "msg": _message(err), "type": err["type"]} for err in errors[:MAX_DETAILS]
-    ]
+    detail = [{"loc": list(err["loc"]), "msg": _message(err), "type": err["type"]} for err in errors[:MAX_DETAILS]]
     if len(errors) == 1:
         sentence = detail[0]["msg"]
     else:
@@ -91,7 +93,8 @@ def _message(err: dict) -> str:
             return f"{where} is required: one of {_options(field)}"
         return f"{where} is required"
     if limit and kind in ("greater_than_equal", "less_than_equal"):
-        return f"{where} must be between {limit.low:g} and {limit.high:g} {limit.unit}; got {value:g}{_unit_hint(field, value)}"
+        hint = _unit_hint(field, value)
+        return f"{where} must be between {limit.low:g} and {limit.high:g} {limit.unit}; got {value:g}{hint}"
     if limit and kind in ("float_type", "finite_number", "float_parsing"):
         if isinstance(value, float) and not math.isfinite(value):
             return f"{where} must be a finite number in {limit.unit_name}; got {value}"

@@ -1,0 +1,327 @@
+"""`make bench`: the function from a venv of function/requirements.txt alone, measured against the framework floor.
+
+Every figure comes from this one run on this machine; compare the ratios, as absolute times drift with load.
+Servers run pinned to CPU 0 (the size of a 1-vCPU function instance), wrk runs on CPU 1.
+
+  in-process   one prediction through the Functions Framework app without a socket, and the predictor alone
+  HTTP         requests/s, p50/p99 from wrk against POST /predict (the seed's Adelie), ours and the floor
+  cold start   process spawn to the first correct prediction (median of --runs): floor, bundled, from GCS
+  memory       resident memory of the server's process tree after the load
+  batch        one request with 10,000 penguins, server-side time from the function's own request log
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "function"), str(ROOT / "tests")]
+
+ADELIE = {
+    "bill_length_mm": 39.1,
+    "bill_depth_mm": 18.7,
+    "flipper_length_mm": 181,
+    "body_mass_g": 3750,
+    "year": 2007,
+    "sex": "male",
+    "island": "Torgersen",
+}
+FLOOR_SOURCE = ROOT / "tests" / "floor_function.py"
+OURS_SOURCE = ROOT / "function" / "main.py"
+BATCH_SIZE = 10_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(url: str, payload: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=payload, method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+class Server:
+    """One function server, spawned cold and pinned to CPU 0; stopped by its process group."""
+
+    def __init__(self, lean_bin: Path, source: Path, env: dict[str, str], log_dir: Path, name: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/predict"
+        self.log_path = log_dir / f"{name}-{self.port}.log"
+        self._log = open(self.log_path, "wb")
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [
+                "taskset",
+                "-c",
+                "0",
+                str(lean_bin / "functions-framework"),
+                "--target",
+                "predict",
+                "--source",
+                str(source),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def first_correct_answer(self, timeout: float = 60) -> float:
+        """Seconds from spawn to the first 200 that names Adelie."""
+        body = json.dumps(ADELIE).encode()
+        while time.perf_counter() - self.started < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            status, text = post(self.url, body)
+            if status == 200:
+                if b"Adelie" not in text:
+                    raise RuntimeError(f"wrong answer: {text[:200]!r}")
+                return time.perf_counter() - self.started
+            time.sleep(0.005)
+        raise RuntimeError("no correct answer in time")
+
+    def rss_mb(self) -> float:
+        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True).stdout
+        children: dict[int, list[int]] = {}
+        rss: dict[int, int] = {}
+        for line in out.splitlines():
+            pid, ppid, kb = (int(v) for v in line.split())
+            children.setdefault(ppid, []).append(pid)
+            rss[pid] = kb
+        total, todo = 0, [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            total += rss.get(pid, 0)
+            todo.extend(children.get(pid, []))
+        return total / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+
+
+def wrk(url: str, body: dict, duration: int, connections: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(
+            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(json.dumps(body))}\n"
+        )
+        script = f.name
+    out = subprocess.run(
+        ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, url],
+        capture_output=True,
+        text=True,
+    ).stdout
+    os.unlink(script)
+
+    def ms(label: str) -> float | None:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return round(float(match.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[match.group(2)], 2) if match else None
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "p50_ms": ms("50"),
+        "p99_ms": ms("99"),
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def cold_start(lean_bin: Path, source: Path, env: dict, log_dir: Path, name: str, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        server = Server(lean_bin, source, env, log_dir, name)
+        try:
+            times.append(server.first_correct_answer())
+        finally:
+            server.stop()
+    return round(statistics.median(times), 3)
+
+
+def load(lean_bin: Path, source: Path, log_dir: Path, name: str, duration: int, connections: int) -> dict:
+    server = Server(lean_bin, source, {}, log_dir, name)
+    try:
+        server.first_correct_answer()
+        post(server.url, json.dumps(ADELIE).encode())  # warm
+        result = wrk(server.url, ADELIE, duration, connections)
+        result["rss_mb"] = round(server.rss_mb(), 1)
+        return result
+    finally:
+        server.stop()
+
+
+def batch_throughput(lean_bin: Path, log_dir: Path, repeats: int = 5) -> dict:
+    rng = random.Random(0)
+    instances = [
+        {
+            "bill_length_mm": round(rng.uniform(32, 59), 1),
+            "bill_depth_mm": round(rng.uniform(13, 21), 1),
+            "flipper_length_mm": rng.randint(172, 231),
+            "body_mass_g": rng.randint(2700, 6300),
+            "island": rng.choice(["Biscoe", "Dream", "Torgersen"]),
+            "sex": rng.choice(["male", "female", None]),
+        }
+        for _ in range(BATCH_SIZE)
+    ]
+    body = json.dumps({"instances": instances}).encode()
+    server = Server(lean_bin, OURS_SOURCE, {}, log_dir, "batch")
+    try:
+        server.first_correct_answer()
+        client_times = []
+        for _ in range(repeats + 1):
+            started = time.perf_counter()
+            status, _ = post(server.url, body, timeout=60)
+            client_times.append(time.perf_counter() - started)
+            assert status == 200, status
+        server_times = [
+            float(entry["httpRequest"]["latency"].rstrip("s"))
+            for entry in map(json.loads, server.log_path.read_text().splitlines()[-(repeats + 1) :])
+            if "httpRequest" in entry
+        ]
+    finally:
+        server.stop()
+    server_best, client_best = min(server_times[1:]), min(client_times[1:])  # the first pays for numpy's import
+    return {
+        "server_s": round(server_best, 4),
+        "penguins_per_s_server": round(BATCH_SIZE / server_best),
+        "client_s": round(client_best, 4),
+        "penguins_per_s_client": round(BATCH_SIZE / client_best),
+    }
+
+
+def gcs_environment(log_dir: Path) -> tuple[object, dict]:
+    from google.cloud import storage
+
+    from fake_gcs import FakeGcs
+
+    gcs = FakeGcs(free_port(), log_dir / "fake-gcs.log")
+    gcs.start()
+    os.environ["STORAGE_EMULATOR_HOST"] = gcs.url
+    from training.publish import publish
+
+    client = storage.Client()
+    client.create_bucket("bench")
+    publish(str(ROOT / "function" / "model"), "gs://bench/penguins", client)
+    return gcs, {"MODEL_URI": "gs://bench/penguins", "STORAGE_EMULATOR_HOST": gcs.url}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lean", required=True, help="bin folder of a venv built from function/requirements.txt")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk load per server")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=5, help="cold starts per configuration (median reported)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            print(f"make bench needs {tool} on PATH (Debian: apt-get install {tool})", file=sys.stderr)
+            return 2
+    lean = Path(args.lean)
+    log_dir = Path(tempfile.mkdtemp(prefix="penguin-bench-"))
+    os.environ["MODEL_CACHE_DIR"] = str(log_dir / "model-cache")  # a cold cache: every GCS start downloads
+
+    inprocess = json.loads(
+        subprocess.run(
+            [str(lean / "python"), str(ROOT / "tests" / "inprocess_latency.py")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    floor = load(lean, FLOOR_SOURCE, log_dir, "floor", args.duration, args.connections)
+    ours = load(lean, OURS_SOURCE, log_dir, "ours", args.duration, args.connections)
+    cold = {
+        "floor": cold_start(lean, FLOOR_SOURCE, {}, log_dir, "floor", args.runs),
+        "bundled": cold_start(lean, OURS_SOURCE, {}, log_dir, "ours", args.runs),
+    }
+    gcs, gcs_env = gcs_environment(log_dir)
+    try:
+        cold["gcs"] = cold_start(lean, OURS_SOURCE, gcs_env, log_dir, "ours-gcs", args.runs)
+    finally:
+        gcs.stop()
+    batch = batch_throughput(lean, log_dir)
+
+    print(
+        f"machine: {os.cpu_count()} CPUs, {platform_line()}; servers pinned to CPU 0, wrk -c{args.connections} "
+        f"on CPU 1 for {args.duration} s"
+    )
+    print("\n| measure | ours | floor | ours / floor |\n|---|---|---|---|")
+    print(f"| requests/s, POST /predict | {ours['rps']:.0f} | {floor['rps']:.0f} | {ours['rps'] / floor['rps']:.2f} |")
+    print(
+        f"| p50 / p99 ms under load | {ours['p50_ms']} / {ours['p99_ms']} | {floor['p50_ms']} / {floor['p99_ms']} | |"
+    )
+    print(f"| errors under load | {ours['errors']} | {floor['errors']} | |")
+    print(
+        f"| cold start s, bundled model | {cold['bundled']} | {cold['floor']} | {cold['bundled'] / cold['floor']:.2f} |"
+    )
+    print(
+        f"| cold start s, model from fake-gcs-server | {cold['gcs']} | {cold['floor']} | "
+        f"{cold['gcs'] / cold['floor']:.2f} |"
+    )
+    print(
+        f"| resident memory MB after load | {ours['rss_mb']} | {floor['rss_mb']} | "
+        f"{ours['rss_mb'] / floor['rss_mb']:.2f} |"
+    )
+    print(
+        f"\nin-process, one request through the app: p50 {inprocess['request']['p50_us']} us, "
+        f"p99 {inprocess['request']['p99_us']} us; the predictor alone: p50 {inprocess['predictor']['p50_us']} us, "
+        f"p99 {inprocess['predictor']['p99_us']} us"
+    )
+    print(
+        f"batch of {BATCH_SIZE:,} penguins: {batch['server_s']} s server-side = {batch['penguins_per_s_server']:,} "
+        f"penguins/s ({batch['penguins_per_s_client']:,}/s seen by the client, JSON transfer included)"
+    )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {"inprocess": inprocess, "floor": floor, "ours": ours, "cold_start": cold, "batch": batch}, indent=2
+            )
+        )
+    shutil.rmtree(log_dir, ignore_errors=True)
+    return 0
+
+
+def platform_line() -> str:
+    import platform
+
+    return f"{platform.machine()}, Python {platform.python_version()}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

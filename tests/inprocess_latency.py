@@ -1,0 +1,73 @@
+"""In-process latency of one prediction, run inside the lean (deployable) venv by `make bench`.
+
+Prints JSON: p50/p99 in microseconds of (a) the whole request through the Functions Framework app, without
+a socket, and (b) the predictor alone on one encoded row.
+"""
+
+import io
+import json
+import os
+import statistics
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "function"))
+
+import functions_framework  # noqa: E402
+from werkzeug.test import EnvironBuilder  # noqa: E402
+
+ADELIE = {
+    "bill_length_mm": 39.1,
+    "bill_depth_mm": 18.7,
+    "flipper_length_mm": 181,
+    "body_mass_g": 3750,
+    "year": 2007,
+    "sex": "male",
+    "island": "Torgersen",
+}
+
+
+def percentiles(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {
+        "p50_us": round(statistics.median(ordered) * 1e6, 1),
+        "p99_us": round(ordered[int(len(ordered) * 0.99)] * 1e6, 1),
+    }
+
+
+def main(n: int = 20000) -> None:
+    app = functions_framework.create_app("predict", os.path.join(ROOT, "function", "main.py"))
+    import main as function_main
+
+    from penguins.features import encode
+    from penguins.schema import Penguin
+
+    body = json.dumps(ADELIE).encode()
+    environ = EnvironBuilder(
+        path="/predict", method="POST", data=body, headers={"Content-Type": "application/json"}
+    ).get_environ()
+    real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # the function's request logs
+    request_times = []
+    for i in range(n + 1000):
+        env = dict(environ)
+        env["wsgi.input"] = io.BytesIO(body)
+        started = time.perf_counter()
+        response = app(env, lambda *args: None)
+        b"".join(response)
+        response.close()
+        if i >= 1000:
+            request_times.append(time.perf_counter() - started)
+    predictor = function_main.MODELS.get().predictor
+    row = encode(Penguin(**ADELIE))
+    predictor_times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        predictor.predict_proba([row])
+        predictor_times.append(time.perf_counter() - started)
+    sys.stdout = real_stdout
+    print(json.dumps({"request": percentiles(request_times), "predictor": percentiles(predictor_times)}))
+
+
+if __name__ == "__main__":
+    main()
