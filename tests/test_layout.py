@@ -1,0 +1,44 @@
+"""Standing promises about what the deployed folder contains and imports."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+from conftest import FUNCTION_DIR, ROOT
+
+SOURCES = sorted(FUNCTION_DIR.rglob("*.py"))
+
+
+def imported_modules(path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_function_imports_nothing_from_training_and_nothing_heavy_or_unsafe(path):
+    forbidden = {"training", "xgboost", "sklearn", "pandas", "pickle", "joblib", "dill", "cloudpickle", "marshal"}
+    assert imported_modules(path).isdisjoint(forbidden)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_nothing_read_from_an_artifact_is_executed(path):
+    tree = ast.parse(path.read_text())
+    calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assert calls.isdisjoint({"eval", "exec", "compile", "__import__"})
+
+
+def test_runtime_requirements_are_pinned_and_lean():
+    lines = [line.strip() for line in (FUNCTION_DIR / "requirements.txt").read_text().splitlines()]
+    requirements = [line for line in lines if line and not line.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line) for line in requirements), requirements
+    names = {line.split("==")[0].lower() for line in requirements}
+    assert names.isdisjoint({"pandas", "scikit-learn", "sklearn", "xgboost", "xgboost-cpu"})
