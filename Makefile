@@ -9,7 +9,10 @@ INSTALLED := $(VENV)/.installed
 .DEFAULT_GOAL := help
 GCS_PORT ?= 4443
 LEAN := .venv-lean
-.PHONY: help venv serve serve-gcs test test-slow model bench clean
+HOST ?=
+USERS ?= 20
+LOAD_TIME ?= 30s
+.PHONY: help venv serve serve-gcs test test-slow model bench load clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +47,9 @@ $(LEAN)/.installed: function/requirements.txt
 bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv of function/requirements.txt alone) against the framework floor
 	$(LEAN)/bin/python -m compileall -q function tests/floor_function.py  # bytecode ahead, as a deployed function has it
 	$(BIN)/python tests/benchmark.py --lean $(LEAN)/bin
+
+load: $(INSTALLED) ## Locust, headless, USERS (20) for LOAD_TIME (30s) against a local function or HOST=url; report in reports/load.html
+	$(BIN)/python tests/run_load.py --host "$(HOST)" --users $(USERS) --time $(LOAD_TIME)
 
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) $(LEAN) .pytest_cache

@@ -1,0 +1,125 @@
+"""`make load`: Locust, headless, against HOST or a local function started here; writes Locust's HTML report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_local_function(log_path: Path) -> tuple[subprocess.Popen, str]:
+    """The real function on a free loopback port, answering /health."""
+    port = free_port()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                str(BIN / "functions-framework"),
+                "--target",
+                "predict",
+                "--source",
+                str(ROOT / "function" / "main.py"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.05)
+    stop(process)
+    raise SystemExit(f"the local function did not answer /health; see {log_path}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def run_locust(
+    host: str,
+    users: int,
+    spawn_rate: int,
+    run_time: str,
+    html: Path | None,
+    csv_prefix: Path | None,
+    env: dict[str, str] | None = None,
+) -> int:
+    """Run locustfile.py headless; its exit code says whether the run passed."""
+    command = [
+        str(BIN / "locust"),
+        "-f",
+        str(ROOT / "locustfile.py"),
+        "--headless",
+        "--host",
+        host,
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(spawn_rate),
+        "--run-time",
+        run_time,
+        "--only-summary",
+        "--stop-timeout",
+        "5",
+    ]
+    if html:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        command += ["--html", str(html)]
+    if csv_prefix:
+        command += ["--csv", str(csv_prefix)]
+    return subprocess.run(command, cwd=ROOT, env={**os.environ, **(env or {})}).returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="", help="URL of a deployed function; empty = start a local one")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--spawn-rate", type=int, default=10)
+    parser.add_argument("--time", default="30s", help="how long to run, e.g. 30s, 2m")
+    parser.add_argument("--html", default=str(ROOT / "reports" / "load.html"))
+    args = parser.parse_args()
+    process = None
+    host = args.host
+    if not host:
+        (ROOT / "reports").mkdir(exist_ok=True)
+        process, host = start_local_function(ROOT / "reports" / "load-function.log")
+    try:
+        print(f"load: {args.users} users for {args.time} against {host}; report in {args.html}", flush=True)
+        return run_locust(host, args.users, args.spawn_rate, args.time, Path(args.html), None)
+    finally:
+        if process:
+            stop(process)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
