@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "function"), str(ROOT / "tests")]
 
+from procs import tree_rss_mb  # noqa: E402
+
 ADELIE = {
     "bill_length_mm": 39.1,
     "bill_depth_mm": 18.7,
@@ -109,19 +111,7 @@ class Server:
         raise RuntimeError("no correct answer in time")
 
     def rss_mb(self) -> float:
-        out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True).stdout
-        children: dict[int, list[int]] = {}
-        rss: dict[int, int] = {}
-        for line in out.splitlines():
-            pid, ppid, kb = (int(v) for v in line.split())
-            children.setdefault(ppid, []).append(pid)
-            rss[pid] = kb
-        total, todo = 0, [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            total += rss.get(pid, 0)
-            todo.extend(children.get(pid, []))
-        return total / 1024
+        return tree_rss_mb(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -27,6 +27,7 @@ def assert_error(response, status: int, says: str) -> dict:
     assert says in body["error"]
     assert "Traceback" not in response.get_data(as_text=True)
     assert "<html" not in response.get_data(as_text=True).lower()
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
     return body
 
 

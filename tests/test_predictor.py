@@ -11,7 +11,14 @@ import xgboost as xgb
 from conftest import BUNDLED_MODEL
 from penguins.errors import ArtifactError
 from penguins.features import FEATURE_NAMES
-from penguins.tree_tables import VECTORIZE_FROM_ROWS, TablePredictor, parse_xgboost_json
+from penguins.tree_tables import (
+    MAX_TABLE_CELLS,
+    VECTORIZE_FROM_ROWS,
+    Ensemble,
+    TablePredictor,
+    Tree,
+    parse_xgboost_json,
+)
 from training.data import load_training_data
 from training.model import fit, model_bytes
 
@@ -124,3 +131,39 @@ def test_models_it_cannot_evaluate_exactly_are_refused(change, says):
     change(model)
     with pytest.raises(ArtifactError, match=says):
         parse_xgboost_json(json.dumps(model).encode())
+
+
+def chain_tree(features: list[int], thresholds_per_feature: int, class_index: int = 0, offset: int = 0) -> Tree:
+    """A degenerate tree splitting each feature many times: the worst case for table size."""
+    left, right, feature, threshold, default_left = [], [], [], [], []
+    splits = [(f, float(offset + t)) for f in features for t in range(thresholds_per_feature)]
+    for node, (f, t) in enumerate(splits):
+        leaf = len(splits) + node
+        left.append(leaf)
+        right.append(node + 1 if node + 1 < len(splits) else 2 * len(splits))
+        feature.append(f)
+        threshold.append(t)
+        default_left.append(True)
+    for _ in range(len(splits) + 1):  # the leaves
+        left.append(-1)
+        right.append(-1)
+        feature.append(0)
+        threshold.append(0.5)
+        default_left.append(False)
+    return Tree(left, right, feature, threshold, default_left, class_index)
+
+
+def test_a_model_that_would_need_huge_tables_is_refused_not_built():
+    tree = chain_tree([0, 1, 2, 3, 4, 5], thresholds_per_feature=12)  # 14**6 = 7.5 million cells
+    with pytest.raises(ArtifactError, match="too finely"):
+        TablePredictor(Ensemble([tree], 3, 8, [0.0, 0.0, 0.0]))
+    many = [chain_tree([0, 1, 2], thresholds_per_feature=40, class_index=i % 3, offset=100 * i) for i in range(60)]
+    with pytest.raises(ArtifactError, match="table cells"):
+        TablePredictor(Ensemble(many, 3, 8, [0.0, 0.0, 0.0]))
+
+
+def test_groups_are_split_to_keep_each_table_small():
+    trees = [chain_tree([0, 1], thresholds_per_feature=300, class_index=i % 3, offset=1000 * i) for i in range(3)]
+    predictor = TablePredictor(Ensemble(trees, 3, 8, [0.0, 0.0, 0.0]))
+    assert len(predictor._groups) == 3
+    assert all(len(table) <= 3 * MAX_TABLE_CELLS for _, table in predictor._groups)

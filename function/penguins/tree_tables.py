@@ -20,8 +20,11 @@ from typing import NamedTuple
 
 from .errors import ArtifactError
 
-# A group's table may hold at most this many cells; beyond it, trees get a group of their own.
+# A group's table may hold at most this many cells; beyond it, trees get a group of their own. A model
+# needing more than MAX_TOTAL_CELLS in all (a very deep ensemble, or a hostile file) is refused: memory
+# and load time stay bounded whatever the bucket holds.
 MAX_TABLE_CELLS = 200_000
+MAX_TOTAL_CELLS = 2_000_000
 # From this many rows on, numpy evaluates the same tables for all rows at once (imported on first use).
 VECTORIZE_FROM_ROWS = 64
 
@@ -120,13 +123,13 @@ class TablePredictor:
                 continue
             groups.setdefault(features, []).append(tree)
         self._base = tuple(base)
-        merged = _merge_subsets(groups)
+        chunks = _bounded_chunks(_merge_subsets(groups))
         # Per feature, every threshold any tree uses: one binary search per feature per row.
         self._cuts = [
             sorted(
                 {
                     t.threshold[n]
-                    for ts in merged.values()
+                    for _, ts in chunks
                     for t in ts
                     for n in range(len(t.left))
                     if t.left[n] != -1 and t.feature[n] == f
@@ -134,7 +137,7 @@ class TablePredictor:
             )
             for f in range(self._num_feature)
         ]
-        self._groups = [self._build_group(sorted(features), trees) for features, trees in merged.items()]
+        self._groups = [self._build_group(sorted(features), trees) for features, trees in chunks]
         # The common shape (3 classes, groups of at most 3 features) gets an unrolled loop: a missing
         # feature slot reads a constant bin (the extra last element of `bins`) through a one-entry map.
         self._unrolled = None
@@ -270,6 +273,28 @@ def _merge_subsets(groups: dict[frozenset[int], list[Tree]]) -> dict[frozenset[i
             if _cells(merged[target] + merged[features], target) <= MAX_TABLE_CELLS:
                 merged[target].extend(merged.pop(features))
     return merged
+
+
+def _bounded_chunks(groups: dict[frozenset[int], list[Tree]]) -> list[tuple[frozenset[int], list[Tree]]]:
+    """Split each group so no table exceeds MAX_TABLE_CELLS; refuse a model that needs too many cells."""
+    chunks, total = [], 0
+    for features, trees in groups.items():
+        chunk: list[Tree] = []
+        for tree in trees:
+            if chunk and _cells([*chunk, tree], features) > MAX_TABLE_CELLS:
+                chunks.append((features, chunk))
+                total += _cells(chunk, features)
+                chunk = []
+            chunk.append(tree)
+        if _cells(chunk, features) > MAX_TABLE_CELLS:
+            raise ArtifactError(
+                "a tree of the model splits too finely for this evaluator (too deep or too many splits)"
+            )
+        chunks.append((features, chunk))
+        total += _cells(chunk, features)
+    if total > MAX_TOTAL_CELLS:
+        raise ArtifactError(f"the model needs {total} table cells; this evaluator serves at most {MAX_TOTAL_CELLS}")
+    return chunks
 
 
 def _cells(trees: list[Tree], features: frozenset[int]) -> int:

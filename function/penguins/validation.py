@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import difflib
+import json
 import math
 
 from pydantic import ValidationError
-from pydantic_core import from_json
 
 from .errors import InvalidInput, MalformedJson
 from .schema import ISLANDS, LIMITS, SEXES, Penguin, PredictBatchRequest
 
 MAX_DETAILS = 100
 _FIELDS = tuple(Penguin.model_fields)
+_FIELD_KEYS = tuple(f'"{name}"'.encode() for name in _FIELDS)
+_VALUES_PER_PENGUIN = 2 * len(_FIELDS)
+_SMALL_BODY_BYTES = 64 * 1024
 _CHOICES = {"island": ISLANDS, "sex": SEXES}
 _EXAMPLE = (
     '{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750, '
@@ -20,30 +23,64 @@ _EXAMPLE = (
 )
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object names the same key twice."""
+
+
+def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise _DuplicateKey(f"the key {duplicate[:40]!r} appears twice in one object")
+    return result
+
+
 def parse_json(raw: bytes) -> object:
-    """Parse JSON bytes; malformed JSON is a 400 that says where it broke."""
+    """Parse UTF-8 JSON, refusing duplicate keys (parsers disagree on which wins); a 400 says what broke."""
     try:
-        return from_json(raw)
-    except ValueError as exc:
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=_object_without_duplicates)
+    except UnicodeDecodeError as exc:
+        reason = f"it is not UTF-8 (byte {exc.start})"
+    except RecursionError:
+        reason = "it is nested too deeply"
+    except ValueError as exc:  # JSONDecodeError, _DuplicateKey, or an integer too long to parse
         reason = str(exc) if raw.strip() else "the body is empty"
-        raise MalformedJson(
-            f"The body is not valid JSON ({reason}); send one penguin as a JSON object, e.g. {_EXAMPLE}",
-            [{"loc": [], "msg": reason, "type": "json_invalid"}],
-        ) from None
+    raise MalformedJson(
+        f"The body is not valid JSON ({reason}); send one penguin as a JSON object, e.g. {_EXAMPLE}",
+        [{"loc": [], "msg": reason, "type": "json_invalid"}],
+    )
+
+
+def _refuse_oversized(raw: bytes, max_batch_size: int) -> None:
+    # A valid body holds one object per penguin plus the wrapper, with a few values each. Counting bytes
+    # before parsing keeps a large body of millions of tiny values (or of nested arrays) out of memory;
+    # the margin of 2x leaves every near miss to the exact count check, which says more.
+    if len(raw) <= _SMALL_BODY_BYTES:
+        return
+    containers = raw.count(b"{") + raw.count(b"[")
+    if containers > 2 * (max_batch_size + 2) or raw.count(b",") > 2 * (max_batch_size + 1) * _VALUES_PER_PENGUIN:
+        msg = (
+            f"The body holds {containers} JSON objects and arrays and {raw.count(b',')} commas, more than "
+            f"{max_batch_size} penguins (the limit per request) need: split the batch into several requests"
+        )
+        raise InvalidInput(msg, [{"loc": ["instances"], "msg": msg, "type": "too_long"}])
 
 
 def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[Penguin], bool]:
     """Validate a prediction body: one penguin, or {"instances": [...]}; returns (penguins, is_batch)."""
-    if b'"instances"' not in raw:
-        try:  # the common case in one pass over the bytes; any failure takes the path that explains it
+    # The common case in one pass over the bytes, when no key can be repeated (no escapes, each field
+    # named at most once); any failure takes the slower path, which explains it.
+    if b'"instances"' not in raw and b"\\" not in raw and all(raw.count(key) <= 1 for key in _FIELD_KEYS):
+        try:
             return [Penguin.model_validate_json(raw)], False
         except ValidationError:
             pass
+    _refuse_oversized(raw, max_batch_size)
     data = parse_json(raw)
     if isinstance(data, dict) and "instances" in data:
         instances = data["instances"]
         if isinstance(instances, list) and len(instances) > max_batch_size:
-            # Checked before validation so an oversized batch costs nothing to refuse.
             msg = (
                 f"instances holds {len(instances)} penguins; the limit is {max_batch_size} per request: "
                 "split the batch into several requests"
@@ -134,6 +171,8 @@ def _choice_hint(field: str, value: object) -> str:
         for choice in _CHOICES[field]:
             if value.strip().casefold() == choice.casefold():
                 return f"; did you mean {choice!r}? (the value is case-sensitive)"
+        if not value.isascii():
+            return "; it contains non-ASCII characters (a look-alike letter?): type it in plain ASCII"
     return ""
 
 
