@@ -11,10 +11,10 @@ from werkzeug.exceptions import HTTPException
 
 from penguins import log, service
 from penguins.errors import ApiError, MethodNotAllowed, NotFound
-from penguins.http import json_response, read_json_body
+from penguins.http import json_response, page_response, read_json_body
 from penguins.model_cache import ModelCache
 from penguins.settings import Settings
-from penguins.validation import parse_predict_request
+from penguins.validation import parse_explain_flag, parse_predict_request
 
 SETTINGS = Settings.from_env()
 MODELS = ModelCache(SETTINGS)
@@ -23,13 +23,17 @@ _openapi_document: dict | None = None
 
 def _predict(request: Request) -> tuple[int, dict, dict]:
     body = read_json_body(request, SETTINGS.max_body_bytes)
-    penguins, is_batch = parse_predict_request(body, SETTINGS.max_batch_size)
+    penguins, is_batch, explain = parse_predict_request(body, SETTINGS.max_batch_size)
+    if request.environ.get("QUERY_STRING"):  # parsed only when there is one: most requests have none
+        explain = parse_explain_flag(request.args.get("explain")) or explain
     model = MODELS.get()
-    answer, logged = service.predict_response(model, penguins, is_batch)
+    answer, logged = service.predict_response(model, penguins, is_batch, explain)
     return 200, answer, {"model": model, "prediction": logged}
 
 
-def _index(request: Request) -> tuple[int, dict, dict]:
+def _index(request: Request) -> tuple[int, dict, dict] | Response:
+    if request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html":
+        return page_response()  # a browser: the page, which calls this same API
     model = MODELS.get()
     return 200, service.service_info(model, SETTINGS), {"model": model}
 
@@ -80,7 +84,12 @@ def predict(request: Request) -> Response:
     fields: dict = {}
     streamed = False
     try:
-        status, body, fields = _route(request.method, path)(request)
+        result = _route(request.method, path)(request)
+        if isinstance(result, Response):  # the page: not JSON, so not shaped here
+            trace = log.trace_id(request.environ)
+            log.request_entry(request.method, path, 200, time.perf_counter() - started, trace, SETTINGS.project_id)
+            return result
+        status, body, fields = result
     except ApiError as exc:
         status, body, headers = exc.status, exc.body(), list(exc.headers.items())
         fields = {"error": exc.error}

@@ -88,7 +88,7 @@ def test_any_json_body_validates_or_is_a_4xx_never_an_exception(batch, long_run)
         raw = json.dumps(body, allow_nan=True).encode()
         counted.append(1)
         try:
-            penguins, is_batch = parse_predict_request(raw, max_batch_size=10)
+            penguins, is_batch, _ = parse_predict_request(raw, max_batch_size=10)
         except ApiError as exc:
             assert 400 <= exc.status < 500
             assert exc.error and isinstance(exc.detail, list)

@@ -58,6 +58,41 @@ def test_value_outside_training_range_warns_with_the_range(model):
     low = model.artifact.training_ranges["flipper_length_mm"]["max"]
     penguin = Penguin(**{**SEED_EXAMPLES["Gentoo"], "flipper_length_mm": 239})
     [answer] = predict(model, [penguin])
-    [warning] = answer["warnings"]
+    [warning] = [w for w in answer["warnings"] if w.startswith("flipper_length_mm")]
     assert warning.startswith("flipper_length_mm = 239 is outside the training data's range")
     assert f"to {low:g})" in warning
+
+
+ODD_BIRDS = [
+    # each measurement inside the API's limits, the combination unlike any species
+    {"bill_length_mm": 59.0, "bill_depth_mm": 20.5, "flipper_length_mm": 175, "body_mass_g": 6500, "island": "Dream"},
+    {"bill_length_mm": 32.0, "bill_depth_mm": 21.0, "flipper_length_mm": 230, "body_mass_g": 3000, "island": "Biscoe"},
+    {"bill_length_mm": 55.0, "bill_depth_mm": 14.0, "flipper_length_mm": 180, "body_mass_g": 3000, "island": "Biscoe"},
+    {"bill_length_mm": 40.0, "bill_depth_mm": 13.5, "flipper_length_mm": 228, "body_mass_g": 2900, "island": "Dream"},
+]
+UNLIKE = "unlike any species in the training data"
+
+
+@pytest.mark.parametrize("bird", ODD_BIRDS)
+def test_an_odd_bird_gets_a_plain_warning(model, bird):
+    [answer] = predict(model, [Penguin(**bird)])
+    assert any(UNLIKE in warning for warning in answer["warnings"])
+
+
+def test_real_penguins_are_rarely_called_odd(model):
+    rows = load_penguins().dropna(subset=["bill_length_mm"])
+    penguins = [
+        Penguin(
+            bill_length_mm=r.bill_length_mm,
+            bill_depth_mm=r.bill_depth_mm,
+            flipper_length_mm=r.flipper_length_mm,
+            body_mass_g=r.body_mass_g,
+            island=r.island,
+        )
+        for r in rows.itertuples(index=False)
+    ]
+    flagged = sum(any(UNLIKE in w for w in a["warnings"]) for a in predict(model, penguins))
+    typicality = model.artifact.manifest["typicality"]
+    # In-sample the rate must not exceed what the held-out threshold allows (1 - quantile), with slack for 342 rows.
+    assert flagged / len(penguins) <= (1 - typicality["quantile"]) + 0.01
+    assert typicality["held_out_flag_rate"] <= (1 - typicality["quantile"]) + 0.01

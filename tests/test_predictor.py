@@ -150,7 +150,7 @@ def chain_tree(features: list[int], thresholds_per_feature: int, class_index: in
         feature.append(0)
         threshold.append(0.5)
         default_left.append(False)
-    return Tree(left, right, feature, threshold, default_left, class_index)
+    return Tree(left, right, feature, threshold, default_left, class_index, [1.0] * len(left))
 
 
 def test_a_model_that_would_need_huge_tables_is_refused_not_built():

@@ -75,12 +75,24 @@ def test_cli_writes_a_complete_artifact(tmp_path):
         assert key in manifest
     assert manifest["seed"] == 5
     metrics = manifest["metrics"]
-    for key in ("accuracy", "macro_f1", "log_loss", "accuracy_sex_withheld", "confusion_matrix"):
+    for key in (
+        "accuracy",
+        "macro_f1",
+        "log_loss",
+        "accuracy_sex_withheld",
+        "confusion_matrix",
+        "expected_calibration_error",
+        "temperature_scaling",
+    ):
         assert key in metrics
+    assert 0 <= metrics["expected_calibration_error"] < 0.05
+    assert manifest["typicality"]["threshold"] > 0
     assert sum(map(sum, metrics["confusion_matrix"]["counts"])) == 5 * 342  # every penguin once per repeat
     card = (out / "MODEL_CARD.md").read_text()
     assert f"{metrics['accuracy']['mean']:.4f} ± {metrics['accuracy']['std']:.4f}" in card
-    assert (out / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for picture in ("confusion_matrix.png", "reliability.png"):
+        assert (out / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"{metrics['expected_calibration_error']:.4f}" in card
 
 
 def test_cli_rejects_a_missing_out(tmp_path):

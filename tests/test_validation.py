@@ -30,7 +30,7 @@ def body(**changes) -> bytes:
     ],
 )
 def test_valid_single_penguins(raw):
-    penguins, is_batch = parse_predict_request(raw, max_batch_size=10)
+    penguins, is_batch, _ = parse_predict_request(raw, max_batch_size=10)
     assert not is_batch
     assert len(penguins) == 1
     assert penguins[0].island in ("Torgersen", "Biscoe", "Dream")
@@ -38,7 +38,7 @@ def test_valid_single_penguins(raw):
 
 def test_valid_batch_keeps_order():
     raw = json.dumps({"instances": list(SEED_EXAMPLES.values())}).encode()
-    penguins, is_batch = parse_predict_request(raw, max_batch_size=3)
+    penguins, is_batch, _ = parse_predict_request(raw, max_batch_size=3)
     assert is_batch
     assert [p.island for p in penguins] == ["Torgersen", "Biscoe", "Dream"]
 

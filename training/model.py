@@ -34,3 +34,8 @@ def predict_proba(booster: xgb.Booster, X: np.ndarray) -> np.ndarray:
 def model_bytes(booster: xgb.Booster) -> bytes:
     """The booster in XGBoost's own JSON format."""
     return bytes(booster.save_raw(raw_format="json"))
+
+
+def predict_margin(booster: xgb.Booster, X: np.ndarray) -> np.ndarray:
+    """Raw margins (before softmax) for encoded rows."""
+    return booster.inplace_predict(np.asarray(X, dtype=np.float32), predict_type="margin")

@@ -19,7 +19,7 @@ from penguins.artifact import MANIFEST_FILE, MODEL_FILE, parse_artifact, read_ar
 from penguins.store import GcsLocation, check_version, parse_pointer
 
 # Beside the two files the function reads, publish what a person reads.
-EXTRA_FILES = ("MODEL_CARD.md", "confusion_matrix.png")
+EXTRA_FILES = ("MODEL_CARD.md", "confusion_matrix.png", "reliability.png")
 TIMEOUT_SECONDS = 60
 
 

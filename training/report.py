@@ -7,6 +7,7 @@ import os
 
 MODEL_CARD_FILE = "MODEL_CARD.md"
 CONFUSION_MATRIX_FILE = "confusion_matrix.png"
+RELIABILITY_FILE = "reliability.png"
 
 
 def write_confusion_matrix_png(metrics: dict, out_dir: str) -> str:
@@ -36,6 +37,38 @@ def write_confusion_matrix_png(metrics: dict, out_dir: str) -> str:
     return path
 
 
+def write_reliability_png(reliability: list[dict], metrics: dict, out_dir: str) -> str:
+    """The reliability diagram: how often the top class was right, against how confident the model was."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(4.5, 4))
+    axes.plot([1 / 3, 1], [1 / 3, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    axes.plot(
+        [r["confidence"] for r in reliability], [r["accuracy"] for r in reliability], marker="o", label="out-of-fold"
+    )
+    for r in reliability:
+        axes.annotate(
+            str(r["count"]),
+            (r["confidence"], r["accuracy"]),
+            fontsize=7,
+            textcoords="offset points",
+            xytext=(0, 5),
+            ha="center",
+        )
+    axes.set_xlabel("confidence of the predicted species")
+    axes.set_ylabel("share predicted correctly")
+    axes.set_title(f"Reliability (ECE {metrics['expected_calibration_error']:.4f}; counts per bin)", fontsize=9)
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    path = os.path.join(out_dir, RELIABILITY_FILE)
+    figure.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(figure)
+    return path
+
+
 def model_card(manifest: dict, version: str) -> str:
     """MODEL_CARD.md, every figure taken from the manifest written by the same run."""
     metrics = manifest["metrics"]
@@ -49,6 +82,15 @@ def model_card(manifest: dict, version: str) -> str:
     counts = ", ".join(f"{name} {count}" for name, count in data["species_counts"].items())
 
     params = json.dumps(manifest["params"])
+    typicality = manifest["typicality"]
+    scaling = metrics["temperature_scaling"]
+    temperature = scaling["best_temperature"]
+    gain = scaling["log_loss_uncalibrated"] - scaling["log_loss_at_best"]
+    verdict = (
+        ": too small a gain for a calibration step, so none is applied."
+        if gain < 0.005
+        else ": worth a calibration step, which this version does not yet apply."
+    )
 
     def metric(name: str) -> str:
         return f"{metrics[name]['mean']:.4f} ± {metrics[name]['std']:.4f}"
@@ -80,6 +122,18 @@ Confusion matrix ({matrix["rows_are"]} in rows, predicted in columns; summed ove
 {matrix_rows}
 
 ![confusion matrix]({CONFUSION_MATRIX_FILE})
+
+Calibration: expected calibration error of the top class, out of fold, {metrics["expected_calibration_error"]:.4f}
+(10 confidence bins). Temperature scaling fitted out of fold would take the log loss from
+{scaling["log_loss_uncalibrated"]:.4f} to {scaling["log_loss_at_best"]:.4f} (temperature {temperature:g}){verdict}
+
+![reliability diagram]({RELIABILITY_FILE})
+
+## A penguin unlike the training data
+Each species' four measurements are modelled as a Gaussian; a penguin whose squared Mahalanobis distance
+to every species exceeds {typicality["threshold"]:.2f} (the {typicality["quantile"]:.0%} quantile of held-out penguins'
+distance to their nearest species, 5-fold) is answered with a warning. Held out, that flags
+{typicality["held_out_flag_rate"]:.1%} of real penguins.
 
 ## Training ranges
 Inputs outside these ranges (but inside the API's hard limits) are answered with a warning.

@@ -10,22 +10,25 @@ from importlib.metadata import version as package_version
 import xgboost
 
 from penguins.artifact import Artifact, write_artifact
-from penguins.schema import SPECIES
+from penguins.schema import MEASUREMENTS, SPECIES
 
 from .data import load_training_data, training_ranges
 from .evaluate import cross_validate
 from .model import NUM_ROUNDS, PARAMS, fit, model_bytes
-from .report import write_confusion_matrix_png, write_model_card
+from .report import write_confusion_matrix_png, write_model_card, write_reliability_png
+from .typicality import fit_typicality
 
 
 def train(out_dir: str, seed: int = 0, n_repeats: int = 5, num_rounds: int = NUM_ROUNDS) -> Artifact:
     """Train and write a complete artifact into out_dir."""
     data = load_training_data()
     metrics = cross_validate(data.X, data.y, seed, n_repeats=n_repeats, num_rounds=num_rounds)
+    reliability = metrics.pop("reliability")
     booster = fit(data.X, data.y, seed, num_rounds=num_rounds)
     species_counts = data.frame["species"].value_counts()
     metadata = {
         "training_ranges": training_ranges(data),
+        "typicality": fit_typicality(data.X[:, : len(MEASUREMENTS)], data.y, seed),
         "metrics": metrics,
         "xgboost_version": xgboost.__version__,
         "params": PARAMS,
@@ -43,6 +46,7 @@ def train(out_dir: str, seed: int = 0, n_repeats: int = 5, num_rounds: int = NUM
     artifact = write_artifact(out_dir, model_bytes(booster), metadata)
     write_model_card(artifact.manifest, artifact.version, out_dir)
     write_confusion_matrix_png(metrics, out_dir)
+    write_reliability_png(reliability, metrics, out_dir)
     return artifact
 
 

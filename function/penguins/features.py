@@ -11,6 +11,11 @@ from .schema import ISLANDS, MEASUREMENTS, SEXES, Penguin
 FEATURE_NAMES: tuple[str, ...] = (*MEASUREMENTS, "sex_male", *(f"island_{name}" for name in ISLANDS))
 CATEGORIES: dict[str, tuple[str, ...]] = {"sex": SEXES, "island": ISLANDS}
 ENCODING_VERSION = 1
+# The request field each model column comes from: explanations add the one-hot columns back together.
+FIELD_OF_FEATURE: dict[str, str] = {
+    name: name if name in MEASUREMENTS else name.split("_")[0] for name in FEATURE_NAMES
+}
+EXPLAINED_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(FIELD_OF_FEATURE.values()))
 
 _SEX_MALE = {"male": 1.0, "female": 0.0, None: math.nan}
 _ISLAND_ONE_HOT = {name: tuple(1.0 if other == name else 0.0 for other in ISLANDS) for name in ISLANDS}

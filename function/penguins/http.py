@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from functools import cache
+
 import orjson
 from flask import Request, Response
 from werkzeug.http import parse_options_header
@@ -62,3 +65,27 @@ def json_response(
         headers=[*BASE_HEADERS, *headers],
         content_type=JSON_CONTENT_TYPE,
     )
+
+
+PAGE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page.html")
+# The page is self-contained: its script and style are inline, it loads nothing and talks only to us.
+PAGE_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
+        "img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    ("Referrer-Policy", "no-referrer"),
+)
+
+
+@cache
+def _page_bytes() -> bytes:
+    with open(PAGE_FILE, "rb") as f:
+        return f.read()
+
+
+def page_response() -> Response:
+    """The HTML page for people with a browser."""
+    return Response(_page_bytes(), status=200, headers=PAGE_HEADERS, content_type="text/html; charset=utf-8")

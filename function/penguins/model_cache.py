@@ -20,10 +20,12 @@ from typing import NamedTuple
 from . import log
 from .artifact import Artifact
 from .errors import ModelUnavailable, PenguinError
+from .explain import Explainer
 from .predictor import Predictor, load_predictor
 from .schema import MEASUREMENTS, Penguin
 from .settings import BUNDLED_MODEL_DIR, Settings
 from .store import GcsSource, LocalSource, open_source
+from .typicality import Typicality
 
 RETRY_AFTER_SECONDS = 5
 MAX_BACKOFF_SECONDS = 30.0
@@ -38,11 +40,14 @@ class ServedModel:
     source: str
     loaded_at: str
     classes: tuple[str, ...] = field(init=False)
+    typicality: Typicality | None = field(init=False)
     _ranges: tuple[tuple[str, float, float], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         ranges = self.artifact.training_ranges
         object.__setattr__(self, "classes", tuple(self.artifact.manifest["classes"]))
+        section = self.artifact.manifest.get("typicality")  # absent from artifacts made before it existed
+        object.__setattr__(self, "typicality", Typicality(section, self.classes) if section else None)
         object.__setattr__(
             self, "_ranges", tuple((name, ranges[name]["min"], ranges[name]["max"]) for name in MEASUREMENTS)
         )
@@ -56,6 +61,11 @@ class ServedModel:
     def public_source(self) -> str:
         """The source as response headers show it: a gs:// URI, 'bundled' or 'local' (no server paths)."""
         return self.source if self.source.startswith(("gs://", "bundled")) else "local"
+
+    @cached_property
+    def explainer(self) -> Explainer:
+        """Built on the first request for explanations (~30 ms), not at load: most callers never ask."""
+        return Explainer(self.predictor)
 
     @cached_property
     def headers(self) -> list[tuple[str, str]]:

@@ -48,6 +48,15 @@ def build_openapi(max_batch_size: int) -> dict:
     predict = {
         "summary": "Predict the species of one penguin, or of a batch",
         "operationId": "predict",
+        "parameters": [
+            {
+                "name": "explain",
+                "in": "query",
+                "required": False,
+                "description": "Add per-feature contributions to each prediction.",
+                "schema": {"type": "boolean"},
+            }
+        ],
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"oneOf": [_ref("Penguin"), _ref("PredictBatchRequest")]}}},

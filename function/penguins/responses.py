@@ -17,6 +17,13 @@ class Prediction(BaseModel):
     prediction: Species
     probabilities: Probabilities
     warnings: list[str] = Field(description="Plain sentences about inputs the model was not trained on.")
+    contributions: dict[Species, dict[str, float]] | None = Field(
+        default=None,
+        description=(
+            "With explain: per species, the bias and each field's exact TreeSHAP contribution to the raw margin; "
+            "they sum to the species' margin, and the softmax of the margins is the probabilities."
+        ),
+    )
 
 
 class PredictionResponse(Prediction):

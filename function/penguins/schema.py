@@ -67,3 +67,6 @@ class PredictBatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     instances: list[Penguin] = Field(min_length=1, description="The penguins; at most MAX_BATCH_SIZE of them.")
+    explain: bool = Field(
+        default=False, strict=True, description="Add each penguin's per-feature contributions (also ?explain=true)."
+    )

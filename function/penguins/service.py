@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from . import SERVICE_NAME, __version__
-from .features import encode
+from .features import EXPLAINED_FIELDS, FEATURE_NAMES, FIELD_OF_FEATURE, encode
 from .model_cache import ServedModel
 from .schema import LIMITS, Penguin
 from .settings import Settings
@@ -13,12 +13,13 @@ from .settings import Settings
 PROBABILITY_DIGITS = 6
 
 
-def predict(model: ServedModel, penguins: list[Penguin]) -> list[dict]:
-    """One prediction dict (species, probabilities, warnings) per penguin, in order."""
-    probabilities = model.predictor.predict_proba([encode(penguin) for penguin in penguins])
+def predict(model: ServedModel, penguins: list[Penguin], explain: bool = False) -> list[dict]:
+    """One prediction dict (species, probabilities, warnings; contributions if asked) per penguin, in order."""
+    rows = [encode(penguin) for penguin in penguins]
+    probabilities = model.predictor.predict_proba(rows)
     classes = model.classes
     warnings = model.range_warnings
-    return [
+    answers = [
         {
             "prediction": classes[row.index(max(row))],
             "probabilities": {name: round(p, PROBABILITY_DIGITS) for name, p in zip(classes, row)},
@@ -26,11 +27,35 @@ def predict(model: ServedModel, penguins: list[Penguin]) -> list[dict]:
         }
         for penguin, row in zip(penguins, probabilities)
     ]
+    if model.typicality is not None:
+        typicality = model.typicality
+        for answer, penguin in zip(answers, penguins):
+            unusual = typicality.warning(penguin, answer["prediction"])
+            if unusual:
+                answer["warnings"].append(unusual)
+    if explain:
+        explainer = model.explainer
+        for answer, row in zip(answers, rows):
+            answer["contributions"] = _by_field(classes, explainer.bias, explainer.contributions(row))
+    return answers
 
 
-def predict_response(model: ServedModel, penguins: list[Penguin], is_batch: bool) -> tuple[dict, object]:
+def _by_field(classes: tuple[str, ...], bias: tuple[float, ...], per_class: list[list[float]]) -> dict:
+    """Contributions per species, one-hot columns summed back into the request's fields."""
+    out = {}
+    for name, class_bias, values in zip(classes, bias, per_class):
+        fields = dict.fromkeys(EXPLAINED_FIELDS, 0.0)
+        for feature, value in zip(FEATURE_NAMES, values):
+            fields[FIELD_OF_FEATURE[feature]] += value
+        out[name] = {"bias": class_bias, **fields}
+    return out
+
+
+def predict_response(
+    model: ServedModel, penguins: list[Penguin], is_batch: bool, explain: bool = False
+) -> tuple[dict, object]:
     """The response body and what the request log records as the prediction."""
-    answers = predict(model, penguins)
+    answers = predict(model, penguins, explain)
     if is_batch:
         counts = Counter(answer["prediction"] for answer in answers)
         return {"predictions": answers, "model_version": model.version}, dict(counts)

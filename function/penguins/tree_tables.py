@@ -38,6 +38,11 @@ class Tree(NamedTuple):
     threshold: list[float]  # float32 values; a leaf's value for leaves
     default_left: list[bool]
     class_index: int
+    cover: list[float]  # the training data's weight (sum of hessians) under each node, for explanations
+
+    def goes_left(self, node: int, value: float) -> bool:
+        """XGBoost's rule: below the threshold goes left; a missing value goes the default way."""
+        return value < self.threshold[node] if value == value else self.default_left[node]
 
     def features(self) -> frozenset[int]:
         """The features this tree splits on."""
@@ -94,6 +99,7 @@ def parse_xgboost_json(model_bytes: bytes) -> Ensemble:
                     threshold=array("f", [float(v) for v in tree["split_conditions"]]).tolist(),
                     default_left=[bool(d) for d in tree["default_left"]],
                     class_index=int(class_index),
+                    cover=[float(h) for h in tree["sum_hessian"]],
                 )
             )
     except ArtifactError:
@@ -138,6 +144,7 @@ class TablePredictor:
             for f in range(self._num_feature)
         ]
         self._groups = [self._build_group(sorted(features), trees) for features, trees in chunks]
+        self.group_trees = [(sorted(features), trees) for features, trees in chunks]  # for explanations
         # The common shape (3 classes, groups of at most 3 features) gets an unrolled loop: a missing
         # feature slot reads a constant bin (the extra last element of `bins`) through a one-entry map.
         self._unrolled = None
@@ -189,11 +196,30 @@ class TablePredictor:
             maps.append((f, mapping))
         return tuple(maps), tuple(table)
 
-    def margins(self, row: list[float]) -> list[float]:
-        """Raw margins (before softmax) for one encoded row; NaN means missing."""
+    def bins(self, row: list[float]) -> list[int]:
+        """Which interval of its thresholds each feature falls in (the last index: missing)."""
         x = array("f", row)  # float32, as XGBoost reads its input
         cuts = self._cuts
-        bins = [bisect_right(cuts[f], v) if v == v else len(cuts[f]) + 1 for f, v in enumerate(x)]
+        return [bisect_right(cuts[f], v) if v == v else len(cuts[f]) + 1 for f, v in enumerate(x)]
+
+    @property
+    def base_margin(self) -> tuple[float, ...]:
+        """The margin every row starts from: XGBoost's base score plus the single-leaf trees."""
+        return self._base
+
+    @property
+    def cuts(self) -> list[list[float]]:
+        """Per feature, every threshold the trees use, sorted."""
+        return self._cuts
+
+    @property
+    def groups(self) -> list[tuple]:
+        """Each group's (maps, table): maps turn a row's bins into the group's table index."""
+        return self._groups
+
+    def margins(self, row: list[float]) -> list[float]:
+        """Raw margins (before softmax) for one encoded row; NaN means missing."""
+        bins = self.bins(row)
         if self._unrolled is not None:
             bins.append(0)
             m0, m1, m2 = self._base

@@ -67,13 +67,13 @@ def _refuse_oversized(raw: bytes, max_batch_size: int) -> None:
         raise InvalidInput(msg, [{"loc": ["instances"], "msg": msg, "type": "too_long"}])
 
 
-def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[Penguin], bool]:
-    """Validate a prediction body: one penguin, or {"instances": [...]}; returns (penguins, is_batch)."""
+def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[Penguin], bool, bool]:
+    """Validate a prediction body: one penguin, or {"instances": [...]}; returns (penguins, is_batch, explain)."""
     # The common case in one pass over the bytes, when no key can be repeated (no escapes, each field
     # named at most once); any failure takes the slower path, which explains it.
     if b'"instances"' not in raw and b"\\" not in raw and all(raw.count(key) <= 1 for key in _FIELD_KEYS):
         try:
-            return [Penguin.model_validate_json(raw)], False
+            return [Penguin.model_validate_json(raw)], False, False
         except ValidationError:
             pass
     _refuse_oversized(raw, max_batch_size)
@@ -87,16 +87,17 @@ def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[Penguin
             )
             raise InvalidInput(msg, [{"loc": ["instances"], "msg": msg, "type": "too_long"}])
         try:
-            return PredictBatchRequest.model_validate(data).instances, True
+            batch = PredictBatchRequest.model_validate(data)
         except ValidationError as exc:
             raise invalid_input(exc) from None
+        return batch.instances, True, batch.explain
     if not isinstance(data, dict):
         hint = ' wrap a list of penguins as {"instances": [...]}' if isinstance(data, list) else ""
         example = hint or " e.g. " + _EXAMPLE
         msg = f"The body must be a JSON object describing one penguin, not {_json_kind(data)};{example}"
         raise InvalidInput(msg, [{"loc": [], "msg": msg, "type": "model_type"}])
     try:
-        return [Penguin.model_validate(data)], False
+        return [Penguin.model_validate(data)], False, False
     except ValidationError as exc:
         raise invalid_input(exc) from None
 
@@ -209,3 +210,16 @@ def _is_number(text: str) -> bool:
         return math.isfinite(float(text))
     except ValueError:
         return False
+
+
+def parse_explain_flag(query_value: str | None) -> bool:
+    """The ?explain= query parameter: true or false (1/0, yes/no); anything else is a 422."""
+    if query_value is None:
+        return False
+    value = query_value.strip().lower()
+    if value in ("true", "1", "yes", ""):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    msg = f"explain must be true or false; got {query_value[:40]!r}"
+    raise InvalidInput(msg, [{"loc": ["query", "explain"], "msg": msg, "type": "bool_parsing"}])
