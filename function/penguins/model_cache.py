@@ -72,6 +72,15 @@ class ServedModel:
         """The headers every answer from this model carries."""
         return [("X-Model-Version", self.version), ("X-Model-Source", self.public_source)]
 
+    def warnings(self, penguin: Penguin, predicted: str) -> list[str]:
+        """Plain sentences on when not to trust this answer: ranges, then the combination of measurements."""
+        warnings = self.range_warnings(penguin)
+        if self.typicality is not None:
+            unusual = self.typicality.warning(penguin, predicted)
+            if unusual:
+                warnings.append(unusual)
+        return warnings
+
     def range_warnings(self, penguin: Penguin) -> list[str]:
         """A sentence for each measurement outside what the model was trained on."""
         warnings = []

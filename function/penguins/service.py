@@ -18,21 +18,17 @@ def predict(model: ServedModel, penguins: list[Penguin], explain: bool = False) 
     rows = [encode(penguin) for penguin in penguins]
     probabilities = model.predictor.predict_proba(rows)
     classes = model.classes
-    warnings = model.range_warnings
-    answers = [
-        {
-            "prediction": classes[row.index(max(row))],
-            "probabilities": {name: round(p, PROBABILITY_DIGITS) for name, p in zip(classes, row)},
-            "warnings": warnings(penguin),
-        }
-        for penguin, row in zip(penguins, probabilities)
-    ]
-    if model.typicality is not None:
-        typicality = model.typicality
-        for answer, penguin in zip(answers, penguins):
-            unusual = typicality.warning(penguin, answer["prediction"])
-            if unusual:
-                answer["warnings"].append(unusual)
+    warnings = model.warnings
+    answers = []
+    for penguin, row in zip(penguins, probabilities):
+        species = classes[row.index(max(row))]
+        answers.append(
+            {
+                "prediction": species,
+                "probabilities": {name: round(p, PROBABILITY_DIGITS) for name, p in zip(classes, row)},
+                "warnings": warnings(penguin, species),
+            }
+        )
     if explain:
         explainer = model.explainer
         for answer, row in zip(answers, rows):

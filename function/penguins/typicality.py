@@ -10,30 +10,35 @@ class Typicality:
     """Squared Mahalanobis distances to per-species Gaussians (from the manifest), against a held-out threshold."""
 
     def __init__(self, section: dict, classes: tuple[str, ...]):
-        if section.get("fields") != list(MEASUREMENTS):
+        if section.get("fields") != list(MEASUREMENTS) or len(MEASUREMENTS) != 4:
             raise ArtifactError("the manifest's typicality is over other fields than the four measurements")
         self.threshold = float(section["threshold"])
-        self._species = {
-            name: (
-                tuple(map(float, section["species"][name]["mean"])),
-                tuple(tuple(map(float, row)) for row in section["species"][name]["whitening"]),
-            )
-            for name in classes
-        }
         self._order = classes
+        self._species = {}
+        for name in classes:
+            mean = [float(v) for v in section["species"][name]["mean"]]
+            w = [[float(v) for v in row] for row in section["species"][name]["whitening"]]
+            if any(w[i][j] != 0.0 for i in range(4) for j in range(i)):
+                raise ArtifactError("the manifest's whitening matrices must be upper triangular")
+            # Flattened in the order squared_distance reads them: mean, then W's upper triangle by rows.
+            self._species[name] = (*mean, *(w[i][j] for i in range(4) for j in range(i, 4)))
 
-    def squared_distance(self, species: str, values: tuple[float, ...]) -> float:
-        """|W (x - mean)|^2 for one species."""
-        mean, whitening = self._species[species]
-        centred = [v - m for v, m in zip(values, mean)]
-        return sum(sum(w * c for w, c in zip(row, centred)) ** 2 for row in whitening)
+    def squared_distance(self, species: str, x: tuple[float, float, float, float]) -> float:
+        """|W (x - mean)|^2 for one species, W upper triangular (unrolled: it runs on every request)."""
+        m0, m1, m2, m3, w00, w01, w02, w03, w11, w12, w13, w22, w23, w33 = self._species[species]
+        d0, d1, d2, d3 = x[0] - m0, x[1] - m1, x[2] - m2, x[3] - m3
+        z0 = w00 * d0 + w01 * d1 + w02 * d2 + w03 * d3
+        z1 = w11 * d1 + w12 * d2 + w13 * d3
+        z2 = w22 * d2 + w23 * d3
+        z3 = w33 * d3
+        return z0 * z0 + z1 * z1 + z2 * z2 + z3 * z3
 
     def warning(self, penguin: Penguin, predicted: str) -> str | None:
         """A plain sentence when no species' training data has a bird like this one; None when one does."""
-        values = (penguin.bill_length_mm, penguin.bill_depth_mm, penguin.flipper_length_mm, penguin.body_mass_g)
-        if self.squared_distance(predicted, values) <= self.threshold:
+        x = (penguin.bill_length_mm, penguin.bill_depth_mm, penguin.flipper_length_mm, penguin.body_mass_g)
+        if self.squared_distance(predicted, x) <= self.threshold:
             return None  # the usual case, decided by one distance
-        distances = {name: self.squared_distance(name, values) for name in self._order}
+        distances = {name: self.squared_distance(name, x) for name in self._order}
         nearest = min(distances, key=distances.get)
         if distances[nearest] <= self.threshold:
             return None
