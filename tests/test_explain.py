@@ -96,13 +96,19 @@ def test_explain_by_query_for_one_penguin_and_by_body_for_a_batch(client):
 
 
 def test_the_strongest_reason_for_a_gentoo_is_its_body_shape(client):
-    answer = client.post("/predict?explain=1", data=json.dumps(SEED_EXAMPLES["Gentoo"]), headers=JSON).get_json()
+    answer = client.post("/predict?explain=true", data=json.dumps(SEED_EXAMPLES["Gentoo"]), headers=JSON).get_json()
     gentoo = {k: v for k, v in answer["contributions"]["Gentoo"].items() if k != "bias"}
     assert max(gentoo, key=gentoo.get) in ("bill_depth_mm", "flipper_length_mm", "body_mass_g")
 
 
 @pytest.mark.parametrize(
-    ("query", "body"), [("explain=maybe", ADELIE), ("", {"instances": [ADELIE], "explain": "yes"})]
+    ("query", "body"),
+    [
+        ("explain=maybe", ADELIE),
+        ("explain=", ADELIE),
+        ("explain=1", ADELIE),
+        ("", {"instances": [ADELIE], "explain": "yes"}),
+    ],
 )
 def test_a_bad_explain_flag_is_a_422(client, query, body):
     response = client.post(f"/predict?{query}", data=json.dumps(body), headers=JSON)

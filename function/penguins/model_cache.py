@@ -15,17 +15,19 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import log
 from .artifact import Artifact
 from .errors import ModelUnavailable, PenguinError
-from .explain import Explainer
 from .predictor import Predictor, load_predictor
 from .schema import MEASUREMENTS, Penguin
 from .settings import BUNDLED_MODEL_DIR, Settings
 from .store import GcsSource, LocalSource, open_source
 from .typicality import Typicality
+
+if TYPE_CHECKING:
+    from .explain import Explainer
 
 RETRY_AFTER_SECONDS = 5
 MAX_BACKOFF_SECONDS = 30.0
@@ -65,6 +67,8 @@ class ServedModel:
     @cached_property
     def explainer(self) -> Explainer:
         """Built on the first request for explanations (~30 ms), not at load: most callers never ask."""
+        from .explain import Explainer  # imported here too: cold starts skip it
+
         return Explainer(self.predictor)
 
     @cached_property

@@ -64,7 +64,8 @@ class Penguin(BaseModel):
 class PredictBatchRequest(BaseModel):
     """Several penguins at once, in Vertex AI's request convention."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Built on the first batch, not at import: a cold start that serves one penguin never needs it.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     instances: list[Penguin] = Field(min_length=1, description="The penguins; at most MAX_BATCH_SIZE of them.")
     explain: bool = Field(

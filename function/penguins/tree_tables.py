@@ -177,14 +177,13 @@ class TablePredictor:
             for value, path in tree.leaves():
                 allowed = []
                 for f, size, s in zip(features, sizes, strides):
-                    bins = set(range(size))
+                    low, high, missing = 0, size - 2, True  # value bins low..high, and the missing bin
                     for feature, threshold, went_left, default_left in path:
-                        if feature != f:
-                            continue
-                        edge = bisect_right(cuts[f], threshold) - 1  # bins <= edge hold values < threshold
-                        by_value = set(range(edge + 1)) if went_left else set(range(edge + 1, size - 1))
-                        bins &= by_value | ({size - 1} if went_left == default_left else set())
-                    allowed.append([b * s for b in sorted(bins)])
+                        if feature == f:
+                            edge = bisect_right(cuts[f], threshold) - 1  # bins <= edge hold values < threshold
+                            low, high = (low, min(high, edge)) if went_left else (max(low, edge + 1), high)
+                            missing = missing and went_left == default_left
+                    allowed.append([b * s for b in range(low, high + 1)] + ([(size - 1) * s] if missing else []))
                 for offsets in itertools.product(*allowed):
                     table[sum(offsets) + tree.class_index] += value
         # Map each feature's global bin (and its missing bin) to this group's bin, times the stride.
@@ -306,28 +305,48 @@ def _bounded_chunks(groups: dict[frozenset[int], list[Tree]]) -> list[tuple[froz
     chunks, total = [], 0
     for features, trees in groups.items():
         chunk: list[Tree] = []
+        cuts: dict[int, set[float]] = {f: set() for f in features}
         for tree in trees:
-            if chunk and _cells([*chunk, tree], features) > MAX_TABLE_CELLS:
+            own = _split_values(tree)
+            grown = {f: cuts[f] | own.get(f, set()) for f in features}
+            if chunk and _table_cells(grown) > MAX_TABLE_CELLS:
                 chunks.append((features, chunk))
-                total += _cells(chunk, features)
-                chunk = []
+                total += _table_cells(cuts)
+                chunk, grown = [], {f: own.get(f, set()) for f in features}
             chunk.append(tree)
-        if _cells(chunk, features) > MAX_TABLE_CELLS:
+            cuts = grown
+        if _table_cells(cuts) > MAX_TABLE_CELLS:
             raise ArtifactError(
                 "a tree of the model splits too finely for this evaluator (too deep or too many splits)"
             )
         chunks.append((features, chunk))
-        total += _cells(chunk, features)
+        total += _table_cells(cuts)
     if total > MAX_TOTAL_CELLS:
         raise ArtifactError(f"the model needs {total} table cells; this evaluator serves at most {MAX_TOTAL_CELLS}")
     return chunks
 
 
-def _cells(trees: list[Tree], features: frozenset[int]) -> int:
+def _split_values(tree: Tree) -> dict[int, set[float]]:
+    """Per feature, the thresholds this tree splits it at."""
+    values: dict[int, set[float]] = {}
+    for node in range(len(tree.left)):
+        if tree.left[node] != -1:
+            values.setdefault(tree.feature[node], set()).add(tree.threshold[node])
+    return values
+
+
+def _table_cells(cuts: dict[int, set[float]]) -> int:
+    """Cells of a table over these features: each feature's intervals, plus one for missing."""
     count = 1
-    for f in features:
-        count *= (
-            len({t.threshold[n] for t in trees for n in range(len(t.left)) if t.left[n] != -1 and t.feature[n] == f})
-            + 2
-        )
+    for values in cuts.values():
+        count *= len(values) + 2
     return count
+
+
+def _cells(trees: list[Tree], features: frozenset[int]) -> int:
+    cuts: dict[int, set[float]] = {f: set() for f in features}
+    for tree in trees:
+        for f, values in _split_values(tree).items():
+            if f in cuts:
+                cuts[f] |= values
+    return _table_cells(cuts)

@@ -38,9 +38,8 @@ class Typicality:
         x = (penguin.bill_length_mm, penguin.bill_depth_mm, penguin.flipper_length_mm, penguin.body_mass_g)
         if self.squared_distance(predicted, x) <= self.threshold:
             return None  # the usual case, decided by one distance
-        distances = {name: self.squared_distance(name, x) for name in self._order}
-        nearest = min(distances, key=distances.get)
-        if distances[nearest] <= self.threshold:
+        distance, nearest = min((self.squared_distance(name, x), name) for name in self._order)
+        if distance <= self.threshold:
             return None
         return (
             "This combination of measurements is unlike any species in the training data (the nearest is "
