@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
@@ -21,7 +22,7 @@ from . import log
 from .artifact import Artifact
 from .errors import ModelUnavailable, PenguinError
 from .predictor import Predictor, load_predictor
-from .schema import MEASUREMENTS, Penguin
+from .schema import MEASUREMENTS
 from .settings import BUNDLED_MODEL_DIR, Settings
 from .store import GcsSource, LocalSource, open_source
 from .typicality import Typicality
@@ -76,25 +77,22 @@ class ServedModel:
         """The headers every answer from this model carries."""
         return [("X-Model-Version", self.version), ("X-Model-Source", self.public_source)]
 
-    def warnings(self, penguin: Penguin, predicted: str) -> list[str]:
-        """Plain sentences on when not to trust this answer: ranges, then the combination of measurements."""
-        warnings = self.range_warnings(penguin)
-        if self.typicality is not None:
-            unusual = self.typicality.warning(penguin, predicted)
-            if unusual:
-                warnings.append(unusual)
-        return warnings
+    def warnings(self, measurements: Sequence[float], predicted: str) -> list[str]:
+        """Plain sentences on when not to trust this answer: ranges, then the combination of measurements.
 
-    def range_warnings(self, penguin: Penguin) -> list[str]:
-        """A sentence for each measurement outside what the model was trained on."""
+        `measurements` are the four of MEASUREMENTS, in order (an encoded row starts with them).
+        """
         warnings = []
-        for name, low, high in self._ranges:
-            value = getattr(penguin, name)
+        for (name, low, high), value in zip(self._ranges, measurements):
             if value < low or value > high:
                 warnings.append(
                     f"{name} = {value:g} is outside the training data's range ({low:g} to {high:g}); "
                     "the model has not seen such a penguin, so treat this prediction with caution"
                 )
+        if self.typicality is not None:
+            unusual = self.typicality.warning(measurements, predicted)
+            if unusual:
+                warnings.append(unusual)
         return warnings
 
     def info(self) -> dict:

@@ -20,13 +20,13 @@ def predict(model: ServedModel, penguins: list[Penguin], explain: bool = False) 
     classes = model.classes
     warnings = model.warnings
     answers = []
-    for penguin, row in zip(penguins, probabilities):
+    for encoded, row in zip(rows, probabilities):
         species = classes[row.index(max(row))]
         answers.append(
             {
                 "prediction": species,
                 "probabilities": {name: round(p, PROBABILITY_DIGITS) for name, p in zip(classes, row)},
-                "warnings": warnings(penguin, species),
+                "warnings": warnings(encoded, species),  # an encoded row starts with the four measurements
             }
         )
     if explain:

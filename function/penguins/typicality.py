@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .errors import ArtifactError
-from .schema import MEASUREMENTS, Penguin
+from .schema import MEASUREMENTS
 
 
 class Typicality:
@@ -23,7 +25,7 @@ class Typicality:
             # Flattened in the order squared_distance reads them: mean, then W's upper triangle by rows.
             self._species[name] = (*mean, *(w[i][j] for i in range(4) for j in range(i, 4)))
 
-    def squared_distance(self, species: str, x: tuple[float, float, float, float]) -> float:
+    def squared_distance(self, species: str, x: Sequence[float]) -> float:
         """|W (x - mean)|^2 for one species, W upper triangular (unrolled: it runs on every request)."""
         m0, m1, m2, m3, w00, w01, w02, w03, w11, w12, w13, w22, w23, w33 = self._species[species]
         d0, d1, d2, d3 = x[0] - m0, x[1] - m1, x[2] - m2, x[3] - m3
@@ -33,9 +35,8 @@ class Typicality:
         z3 = w33 * d3
         return z0 * z0 + z1 * z1 + z2 * z2 + z3 * z3
 
-    def warning(self, penguin: Penguin, predicted: str) -> str | None:
-        """A plain sentence when no species' training data has a bird like this one; None when one does."""
-        x = (penguin.bill_length_mm, penguin.bill_depth_mm, penguin.flipper_length_mm, penguin.body_mass_g)
+    def warning(self, x: Sequence[float], predicted: str) -> str | None:
+        """A plain sentence when no species' training data has a bird like this one (x: the four measurements)."""
         if self.squared_distance(predicted, x) <= self.threshold:
             return None  # the usual case, decided by one distance
         distance, nearest = min((self.squared_distance(name, x), name) for name in self._order)
