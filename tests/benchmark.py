@@ -206,7 +206,7 @@ def batch_throughput(
             assert status == 200, status
         server_times = [
             float(entry["httpRequest"]["latency"].rstrip("s"))
-            for entry in map(json.loads, server.log_path.read_text().splitlines()[-(repeats + 1) :])
+            for entry in map(json.loads, server.log_path.read_text().strip().split("\n")[-(repeats + 1) :])
             if "httpRequest" in entry
         ]
     finally:

@@ -172,7 +172,7 @@ class Server:
 
     def log_lines(self) -> list[dict]:
         lines = []
-        for line in self.log_path.read_text().splitlines():
+        for line in self.log_path.read_text().split("\n"):  # not splitlines: it also splits at U+2028 and kin
             if line.startswith("{"):
                 lines.append(json.loads(line))
         return lines
