@@ -18,8 +18,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,26 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "function"), str(ROOT / "tests")]
 
-from procs import tree_rss_mb  # noqa: E402
+from examples import ADELIE  # noqa: E402
+from procs import free_port, stop_process_group, tree_rss_mb  # noqa: E402
 
-ADELIE = {
-    "bill_length_mm": 39.1,
-    "bill_depth_mm": 18.7,
-    "flipper_length_mm": 181,
-    "body_mass_g": 3750,
-    "year": 2007,
-    "sex": "male",
-    "island": "Torgersen",
-}
 FLOOR_SOURCE = ROOT / "tests" / "floor_function.py"
 OURS_SOURCE = ROOT / "function" / "main.py"
 BATCH_SIZE = 10_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(url: str, payload: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
@@ -114,13 +98,7 @@ class Server:
         return tree_rss_mb(self.process.pid)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         self._log.close()
 
 

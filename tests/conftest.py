@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from procs import free_port, stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = ROOT / "function"
@@ -32,37 +33,7 @@ ENV_VARS = (
     "STORAGE_EMULATOR_HOST",
 )
 
-# The seed README's three examples, unchanged, with the species it says they are.
-SEED_EXAMPLES = {
-    "Adelie": {
-        "bill_length_mm": 39.1,
-        "bill_depth_mm": 18.7,
-        "flipper_length_mm": 181,
-        "body_mass_g": 3750,
-        "year": 2007,
-        "sex": "male",
-        "island": "Torgersen",
-    },
-    "Gentoo": {
-        "bill_length_mm": 47.5,
-        "bill_depth_mm": 15.0,
-        "flipper_length_mm": 218,
-        "body_mass_g": 4950,
-        "year": 2009,
-        "sex": "female",
-        "island": "Biscoe",
-    },
-    "Chinstrap": {
-        "bill_length_mm": 49.5,
-        "bill_depth_mm": 19.0,
-        "flipper_length_mm": 200,
-        "body_mass_g": 3800,
-        "year": 2008,
-        "sex": "male",
-        "island": "Dream",
-    },
-}
-ADELIE = SEED_EXAMPLES["Adelie"]
+from examples import ADELIE, SEED_EXAMPLES  # noqa: E402, F401 (the tests import them from here)
 
 
 def pytest_addoption(parser):
@@ -81,12 +52,6 @@ def _isolated_env(monkeypatch, tmp_path):
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "model-cache"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -178,13 +143,7 @@ class Server:
         return lines
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         self._log.close()
 
 
@@ -221,3 +180,14 @@ def gcs(tmp_path, monkeypatch):
     server.client.create_bucket(BUCKET)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory):
+    """One real server with the default settings, shared by a module's read-only checks."""
+    server = Server({}, tmp_path_factory.mktemp("server") / "server.log")
+    try:
+        server.wait_listening()
+        yield server
+    finally:
+        server.stop()

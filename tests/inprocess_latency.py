@@ -12,20 +12,12 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "function"))
+sys.path[:0] = [os.path.join(ROOT, "function"), os.path.dirname(os.path.abspath(__file__))]
 
 import functions_framework  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
-ADELIE = {
-    "bill_length_mm": 39.1,
-    "bill_depth_mm": 18.7,
-    "flipper_length_mm": 181,
-    "body_mass_g": 3750,
-    "year": 2007,
-    "sex": "male",
-    "island": "Torgersen",
-}
+from examples import ADELIE  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> dict:

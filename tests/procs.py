@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import subprocess
 
 
@@ -20,3 +23,21 @@ def tree_rss_mb(pid: int) -> float:
         total += rss.get(current, 0)
         todo.extend(children.get(current, []))
     return total / 1024
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a process started with start_new_session=True, and its children: TERM, then KILL after 10 s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

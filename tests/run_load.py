@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,13 +11,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from procs import free_port, stop_process_group  # noqa: E402
+
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_local_function(log_path: Path) -> tuple[subprocess.Popen, str]:
@@ -52,17 +48,8 @@ def start_local_function(log_path: Path) -> tuple[subprocess.Popen, str]:
                     return process, url
         except OSError:
             time.sleep(0.05)
-    stop(process)
+    stop_process_group(process)
     raise SystemExit(f"the local function did not answer /health; see {log_path}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def run_locust(
@@ -118,7 +105,7 @@ def main() -> int:
         return run_locust(host, args.users, args.spawn_rate, args.time, Path(args.html), None)
     finally:
         if process:
-            stop(process)
+            stop_process_group(process)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -77,14 +75,8 @@ CATALOGUE = [
 
 
 @pytest.fixture(scope="module")
-def server():
-    with tempfile.TemporaryDirectory() as tmp:
-        srv = Server({}, Path(tmp) / "server.log")
-        try:
-            srv.wait_listening()
-            yield srv
-        finally:
-            srv.stop()
+def server(module_server):
+    return module_server
 
 
 def send(server: Server, body, content_type: str | None) -> tuple[int, bytes]:

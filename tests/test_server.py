@@ -12,20 +12,8 @@ from conftest import ADELIE, SEED_EXAMPLES
 
 
 @pytest.fixture(scope="module")
-def server():
-    # One server for the read-only checks in this module (it is started and stopped by pid).
-    import tempfile
-    from pathlib import Path
-
-    from conftest import Server
-
-    with tempfile.TemporaryDirectory() as tmp:
-        srv = Server({}, Path(tmp) / "server.log")
-        try:
-            srv.wait_listening()
-            yield srv
-        finally:
-            srv.stop()
+def server(module_server):
+    return module_server
 
 
 @pytest.mark.parametrize("species", list(SEED_EXAMPLES))

@@ -1,0 +1,33 @@
+"""Penguins every test and benchmark uses (no pytest here: the benchmark scripts import it too)."""
+
+# The seed README's three examples, unchanged, with the species it says they are.
+SEED_EXAMPLES = {
+    "Adelie": {
+        "bill_length_mm": 39.1,
+        "bill_depth_mm": 18.7,
+        "flipper_length_mm": 181,
+        "body_mass_g": 3750,
+        "year": 2007,
+        "sex": "male",
+        "island": "Torgersen",
+    },
+    "Gentoo": {
+        "bill_length_mm": 47.5,
+        "bill_depth_mm": 15.0,
+        "flipper_length_mm": 218,
+        "body_mass_g": 4950,
+        "year": 2009,
+        "sex": "female",
+        "island": "Biscoe",
+    },
+    "Chinstrap": {
+        "bill_length_mm": 49.5,
+        "bill_depth_mm": 19.0,
+        "flipper_length_mm": 200,
+        "body_mass_g": 3800,
+        "year": 2008,
+        "sex": "male",
+        "island": "Dream",
+    },
+}
+ADELIE = SEED_EXAMPLES["Adelie"]
