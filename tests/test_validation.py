@@ -127,3 +127,39 @@ def test_malformed_json_is_a_400(raw):
     assert caught.value.status == 400
     assert caught.value.detail[0]["type"] == "json_invalid"
     assert "not valid JSON" in caught.value.error
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"bill_length_mm" : 39.1, "bill_depth_mm" :18.7, "flipper_length_mm": 181, "body_mass_g": 3750, '
+        b'"island" : "Torgersen"}',
+        b'{"instances" : [{"bill_length_mm" : 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, '
+        b'"body_mass_g": 3750, "island": "Torgersen"}], "explain" : true}',
+        b'{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750, '
+        b'"island": "Torgersen", "sex": "m\\u0061le"}',
+    ],
+    ids=["space-before-colon", "batch-space-before-colon", "escaped-value"],
+)
+def test_unusual_but_valid_spellings_take_the_careful_path_and_pass(raw):
+    penguins, _, _ = parse_predict_request(raw, max_batch_size=10)
+    assert penguins[0].island == "Torgersen"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"island": "Dream", "bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, '
+        b'"body_mass_g": 3750, "island": "Torgersen"}',
+        b'{"island" : "Dream", "bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, '
+        b'"body_mass_g": 3750, "island" : "Torgersen"}',
+        b'{"instances": [{"island": "Dream", "island": "Biscoe", "bill_length_mm": 39.1, "bill_depth_mm": 18.7, '
+        b'"flipper_length_mm": 181, "body_mass_g": 3750}]}',
+        b'{"instances": [], "instances": [{"island": "Dream", "bill_length_mm": 39.1, "bill_depth_mm": 18.7, '
+        b'"flipper_length_mm": 181, "body_mass_g": 3750}]}',
+    ],
+    ids=["single", "single-spaced", "in-a-batch-item", "instances-twice"],
+)
+def test_a_key_named_twice_is_refused(raw):
+    with pytest.raises(MalformedJson, match="appears twice"):
+        parse_predict_request(raw, max_batch_size=10)
