@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-import time
-import traceback
+import gc
 
-import functions_framework
-from flask import Request, Response
-from werkzeug.exceptions import HTTPException
+# Importing builds thousands of objects that live as long as the process (pydantic's validators, the
+# framework): collecting mid-import finds nothing to free and costs ~4 ms of every cold start.
+gc.disable()
 
-from penguins import log, service
-from penguins.errors import ApiError, MethodNotAllowed, NotFound
-from penguins.http import json_response, page_response, read_json_body
-from penguins.model_cache import ModelCache
-from penguins.settings import Settings
-from penguins.validation import parse_explain_flag, parse_predict_request
+import time  # noqa: E402
+import traceback  # noqa: E402
 
-SETTINGS = Settings.from_env()
-MODELS = ModelCache(SETTINGS)
+import functions_framework  # noqa: E402
+from flask import Request, Response  # noqa: E402
+from werkzeug.exceptions import HTTPException  # noqa: E402
+
+from penguins import log, service  # noqa: E402
+from penguins.errors import ApiError, MethodNotAllowed, NotFound  # noqa: E402
+from penguins.http import json_response, page_response, read_json_body  # noqa: E402
+from penguins.model_cache import ModelCache  # noqa: E402
+from penguins.settings import Settings  # noqa: E402
+from penguins.validation import parse_explain_flag, parse_predict_request  # noqa: E402
+
+try:
+    SETTINGS = Settings.from_env()
+    MODELS = ModelCache(SETTINGS)
+finally:
+    gc.enable()  # also when a setting is refused: a test process goes on after that
 _openapi_document: dict | None = None
 
 
