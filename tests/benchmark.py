@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "function"), str(ROOT / "tests")]
 
 from examples import ADELIE  # noqa: E402
-from procs import free_port, stop_process_group, tree_rss_mb  # noqa: E402
+from procs import free_port, function_command, stop_process_group, tree_rss_mb  # noqa: E402
 
 FLOOR_SOURCE = ROOT / "tests" / "floor_function.py"
 OURS_SOURCE = ROOT / "function" / "main.py"
@@ -59,20 +59,7 @@ class Server:
         self._log = open(self.log_path, "wb")
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [
-                "taskset",
-                "-c",
-                "0",
-                str(lean_bin / "functions-framework"),
-                "--target",
-                "predict",
-                "--source",
-                str(source),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
+            ["taskset", "-c", "0", *function_command(self.port, source, lean_bin)],
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=self._log,

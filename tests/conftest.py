@@ -6,7 +6,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from procs import free_port, stop_process_group
+from procs import free_port, function_command, stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = ROOT / "function"
@@ -92,17 +91,7 @@ class Server:
         full_env = {**os.environ, **env}  # os.environ is already isolated by _isolated_env
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "functions-framework"),
-                "--target",
-                "predict",
-                "--source",
-                str(MAIN),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
+            function_command(self.port),
             cwd=ROOT,
             env=full_env,
             stdout=self._log,

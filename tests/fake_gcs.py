@@ -92,6 +92,7 @@ def serve_function_on_fake_gcs(gcs_port: int, function_port: int, bucket: str, p
     sys.path[:0] = [str(root), str(root / "function")]
     from google.cloud import storage
 
+    from procs import function_command
     from training.publish import publish
 
     data_dir = Path(tempfile.mkdtemp(prefix="fake-gcs-"))
@@ -109,19 +110,8 @@ def serve_function_on_fake_gcs(gcs_port: int, function_port: int, bucket: str, p
             flush=True,
         )
         env = {**os.environ, "MODEL_URI": uri}
-        functions_framework = Path(sys.executable).parent / "functions-framework"
         function = subprocess.Popen(
-            [
-                str(functions_framework),
-                "--target",
-                "predict",
-                "--source",
-                str(root / "function" / "main.py"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(function_port),
-            ],
+            function_command(function_port),
             env=env,
         )
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `kill` also runs the clean-up below

@@ -6,6 +6,8 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+from pathlib import Path
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -41,3 +43,20 @@ def stop_process_group(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def function_command(port: int, source: Path | None = None, bin_dir: Path | None = None) -> list[str]:
+    """The real functions-framework serving `predict` from source (default: function/main.py) on loopback."""
+    source = source or Path(__file__).resolve().parent.parent / "function" / "main.py"
+    functions_framework = (bin_dir or Path(sys.executable).parent) / "functions-framework"
+    return [
+        str(functions_framework),
+        "--target",
+        "predict",
+        "--source",
+        str(source),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from procs import free_port, stop_process_group  # noqa: E402
+from procs import free_port, function_command, stop_process_group  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -23,17 +23,7 @@ def start_local_function(log_path: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [
-                str(BIN / "functions-framework"),
-                "--target",
-                "predict",
-                "--source",
-                str(ROOT / "function" / "main.py"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            function_command(port),
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -80,7 +80,7 @@ def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[Penguin
             if _key_count(raw) == len(penguin.model_fields_set):  # no key named twice
                 return [penguin], False, False
     _refuse_oversized(raw, max_batch_size)
-    if not escaped:
+    if not escaped and b'"instances"' in raw:
         batch = _valid_batch_without_duplicates(raw, max_batch_size)
         if batch is not None:
             return batch.instances, True, batch.explain
