@@ -1,7 +1,7 @@
 """In-process latency of one prediction, run inside the lean (deployable) venv by `make bench`.
 
 Prints JSON: p50/p99 in microseconds of (a) the whole request through the Functions Framework app, without
-a socket, and (b) the predictor alone on one encoded row.
+a socket, and (b) the predictor alone on one penguin.
 """
 
 import io
@@ -32,8 +32,8 @@ def main(n: int = 20000) -> None:
     app = functions_framework.create_app("predict", os.path.join(ROOT, "function", "main.py"))
     import main as function_main
 
-    from penguins.features import encode
-    from penguins.schema import Penguin
+    from penguins.features import measurements_of
+    from penguins.validation import PENGUIN
 
     body = json.dumps(ADELIE).encode()
     environ = EnvironBuilder(
@@ -51,11 +51,12 @@ def main(n: int = 20000) -> None:
         if i >= 1000:
             request_times.append(time.perf_counter() - started)
     predictor = function_main.MODELS.get().predictor
-    row = encode(Penguin(**ADELIE))
+    penguin = PENGUIN.validate_python(ADELIE)
+    measurements = measurements_of(penguin)
     predictor_times = []
     for _ in range(n):
         started = time.perf_counter()
-        predictor.predict_proba([row])
+        predictor.predict_penguin(measurements, penguin.get("sex"), penguin["island"])
         predictor_times.append(time.perf_counter() - started)
     sys.stdout = real_stdout
     print(json.dumps({"request": percentiles(request_times), "predictor": percentiles(predictor_times)}))

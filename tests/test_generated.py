@@ -10,6 +10,7 @@ import json
 import math
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ADELIE
+from penguins.domain import ISLANDS, LIMITS, SEXES
 from penguins.errors import ApiError
 from penguins.features import FEATURE_NAMES, encode
 from penguins.validation import parse_predict_request
@@ -34,6 +36,21 @@ field_values = st.one_of(
 penguin_like = st.fixed_dictionaries({}, optional={name: field_values for name in ADELIE}).flatmap(
     lambda d: st.just(d)
     | st.dictionaries(st.text(max_size=12), json_values, max_size=3).map(lambda extra: {**d, **extra})
+)
+
+valid_penguin = st.fixed_dictionaries(
+    {
+        **{
+            name: st.floats(limit.low, limit.high) | st.integers(int(limit.low), int(limit.high))
+            for name, limit in LIMITS.items()
+        },
+        "island": st.sampled_from(ISLANDS),
+    },
+    optional={"sex": st.sampled_from([*SEXES, None]), "year": st.none() | st.integers(1900, 2100)},
+)
+# A valid penguin with one field replaced by anything, or removed: the edges of the rules.
+near_valid_penguin = st.tuples(valid_penguin, st.sampled_from([*ADELIE, "extra"]), st.none() | field_values).map(
+    lambda t: {**{k: v for k, v in t[0].items() if k != t[1]}, **({t[1]: t[2]} if t[2] is not None else {})}
 )
 
 
@@ -111,3 +128,49 @@ def test_any_bytes_are_answered_with_a_4xx_or_a_prediction(raw):
         parse_predict_request(raw, max_batch_size=10)
     except ApiError as exc:
         assert exc.status in (400, 422)
+
+
+def _verdict(validate, raw: bytes) -> tuple:
+    """What a validator makes of a body: the validated value, or its errors' (loc, type) in order."""
+    from pydantic import ValidationError as ModelValidationError
+    from pydantic_core import ValidationError
+
+    try:
+        value = validate(raw)
+    except (ValidationError, ModelValidationError) as exc:
+        types = {"dict_type": "model_type"}  # typed dicts name the models' error differently
+        return "invalid", [(err["loc"], types.get(err["type"], err["type"])) for err in exc.errors()]
+    return "valid", value
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["single", "batch"])
+def test_the_runtime_validators_decide_exactly_as_the_pydantic_models(batch, long_run):
+    """Serving validates with validators exported from schema.py's models: same verdict, value and errors."""
+    from penguins.schema import Penguin, PredictBatchRequest
+    from penguins.validation import BATCH, PENGUIN
+
+    model, validator = (PredictBatchRequest, BATCH) if batch else (Penguin, PENGUIN)
+    counted, verdicts = [], Counter()
+
+    @settings(max_examples=examples(long_run), deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        body=st.lists(valid_penguin | near_valid_penguin, max_size=3).map(lambda items: {"instances": items})
+        | st.fixed_dictionaries({"instances": st.lists(valid_penguin, max_size=2)}, optional={"explain": json_values})
+        if batch
+        else valid_penguin | near_valid_penguin | penguin_like | json_values
+    )
+    def check(body):
+        raw = json.dumps(body, allow_nan=True).encode()
+        counted.append(1)
+        expected = _verdict(model.model_validate_json, raw)
+        got = _verdict(validator.validate_json, raw)
+        verdicts[expected[0]] += 1
+        if expected[0] == "valid":
+            fields = expected[1].model_dump(exclude_unset=True)  # the runtime dicts hold only the keys sent
+            assert got == ("valid", fields)
+        else:
+            assert got == expected
+
+    check()
+    assert len(counted) >= examples(long_run) // 2
+    assert min(verdicts.values()) >= len(counted) // 10, verdicts  # both verdicts well represented

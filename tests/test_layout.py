@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
+import subprocess
+import sys
 
 import pytest
 
-from conftest import FUNCTION_DIR, ROOT
+from conftest import ADELIE, FUNCTION_DIR, ROOT
 
 SOURCES = sorted(FUNCTION_DIR.rglob("*.py"))
 
@@ -42,3 +45,20 @@ def test_runtime_requirements_are_pinned_and_lean():
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line) for line in requirements), requirements
     names = {line.split("==")[0].lower() for line in requirements}
     assert names.isdisjoint({"pandas", "scikit-learn", "sklearn", "xgboost", "xgboost-cpu"})
+
+
+def test_serving_a_prediction_imports_neither_pydantic_nor_numpy():
+    """pydantic (~35 ms) and numpy load only on the paths that need them (the OpenAPI document, big batches)."""
+    code = f"""
+import json, sys
+import functions_framework
+from werkzeug.test import Client
+app = functions_framework.create_app("predict", "main.py")
+response = Client(app).post("/predict", json={ADELIE!r})
+assert response.status_code == 200, response.data
+loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("pydantic", "numpy"))
+print(json.dumps(loaded))
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=FUNCTION_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

@@ -8,9 +8,10 @@ import pytest
 from palmerpenguins import load_penguins
 
 from conftest import BUNDLED_MODEL, SEED_EXAMPLES
+from penguins.domain import SPECIES
 from penguins.model_cache import load_served_model
-from penguins.schema import SPECIES, Penguin
 from penguins.service import predict
+from penguins.validation import PENGUIN
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +19,14 @@ def model():
     return load_served_model(str(BUNDLED_MODEL))
 
 
-def typical_penguin(species: str) -> Penguin:
+def typical_penguin(species: str) -> dict:
     """The median measurements, most common island and sex of one species in the real data."""
     rows = load_penguins().dropna()
     rows = rows[rows.species == species]
     medians = rows[["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]].median()
-    return Penguin(**{k: float(v) for k, v in medians.items()}, island=rows.island.mode()[0], sex=rows.sex.mode()[0])
+    return PENGUIN.validate_python(
+        {**{k: float(v) for k, v in medians.items()}, "island": rows.island.mode()[0], "sex": rows.sex.mode()[0]}
+    )
 
 
 @pytest.mark.parametrize("species", SPECIES)
@@ -36,12 +39,13 @@ def test_typical_penguin_gets_its_species(model, species):
 
 @pytest.mark.parametrize("species", SPECIES)
 def test_seed_examples_give_the_seed_answers(model, species):
-    [answer] = predict(model, [Penguin(**SEED_EXAMPLES[species])])
+    [answer] = predict(model, [PENGUIN.validate_python(SEED_EXAMPLES[species])])
     assert answer["prediction"] == species
 
 
 def test_probabilities_cover_exactly_the_three_species_and_sum_to_one(model):
-    penguins = [typical_penguin(s) for s in SPECIES] + [Penguin(**{**SEED_EXAMPLES["Adelie"], "sex": None})]
+    unknown_sex = PENGUIN.validate_python({**SEED_EXAMPLES["Adelie"], "sex": None})
+    penguins = [typical_penguin(s) for s in SPECIES] + [unknown_sex]
     for answer in predict(model, penguins):
         assert set(answer["probabilities"]) == set(SPECIES)
         assert math.isclose(sum(answer["probabilities"].values()), 1.0, abs_tol=1e-5)
@@ -50,13 +54,13 @@ def test_probabilities_cover_exactly_the_three_species_and_sum_to_one(model):
 
 def test_unknown_sex_still_predicts_the_species(model):
     for species in SPECIES:
-        penguin = typical_penguin(species).model_copy(update={"sex": None})
+        penguin = {**typical_penguin(species), "sex": None}
         assert predict(model, [penguin])[0]["prediction"] == species
 
 
 def test_value_outside_training_range_warns_with_the_range(model):
     low = model.artifact.training_ranges["flipper_length_mm"]["max"]
-    penguin = Penguin(**{**SEED_EXAMPLES["Gentoo"], "flipper_length_mm": 239})
+    penguin = PENGUIN.validate_python({**SEED_EXAMPLES["Gentoo"], "flipper_length_mm": 239})
     [answer] = predict(model, [penguin])
     [warning] = [w for w in answer["warnings"] if w.startswith("flipper_length_mm")]
     assert warning.startswith("flipper_length_mm = 239 is outside the training data's range")
@@ -75,19 +79,21 @@ UNLIKE = "unlike any species in the training data"
 
 @pytest.mark.parametrize("bird", ODD_BIRDS)
 def test_an_odd_bird_gets_a_plain_warning(model, bird):
-    [answer] = predict(model, [Penguin(**bird)])
+    [answer] = predict(model, [PENGUIN.validate_python(bird)])
     assert any(UNLIKE in warning for warning in answer["warnings"])
 
 
 def test_real_penguins_are_rarely_called_odd(model):
     rows = load_penguins().dropna(subset=["bill_length_mm"])
     penguins = [
-        Penguin(
-            bill_length_mm=r.bill_length_mm,
-            bill_depth_mm=r.bill_depth_mm,
-            flipper_length_mm=r.flipper_length_mm,
-            body_mass_g=r.body_mass_g,
-            island=r.island,
+        PENGUIN.validate_python(
+            {
+                "bill_length_mm": r.bill_length_mm,
+                "bill_depth_mm": r.bill_depth_mm,
+                "flipper_length_mm": r.flipper_length_mm,
+                "body_mass_g": r.body_mass_g,
+                "island": r.island,
+            }
         )
         for r in rows.itertuples(index=False)
     ]

@@ -9,8 +9,10 @@ import pytest
 import xgboost as xgb
 
 from conftest import BUNDLED_MODEL
+from penguins.domain import MEASUREMENTS
 from penguins.errors import ArtifactError
-from penguins.features import FEATURE_NAMES
+from penguins.features import CATEGORY_COLUMNS, FEATURE_NAMES
+from penguins.predictor import MAX_SPECIALIZED_CELLS, Predictor
 from penguins.tree_tables import (
     MAX_TABLE_CELLS,
     VECTORIZE_FROM_ROWS,
@@ -104,6 +106,25 @@ def test_equivalent_for_other_tree_shapes(params):
         training_model.PARAMS.update(original)
     predictor = TablePredictor(parse_xgboost_json(model))
     assert_same_as_xgboost(predictor, booster_for(model), generated_rows(predictor, 20_000, seed=2))
+
+
+def test_tables_specialized_per_sex_and_island_are_equivalent_too(bundled, long_run):
+    """One penguin goes through tables with its sex and island folded in: every combination, same answers."""
+    tables, booster = bundled
+    predictor = Predictor(tables, parse_xgboost_json((BUNDLED_MODEL / "model.json").read_bytes()))
+    x = generated_rows(tables, 200_000 if long_run else 36_000, seed=5)[:, : len(MEASUREMENTS)]
+    combinations = list(CATEGORY_COLUMNS.items())
+    for start, ((sex, island), columns) in enumerate(combinations):
+        measurements = x[start :: len(combinations)]
+        rows = np.column_stack([measurements, np.tile(list(columns.values()), (len(measurements), 1))])
+        expected = booster.inplace_predict(rows.astype(np.float32))
+        got = np.array([predictor.predict_penguin(m, sex, island) for m in measurements.tolist()])
+        assert np.abs(got - expected).max() <= TOLERANCE, (sex, island)
+        assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
+    specialized = predictor._by_category
+    assert len(specialized) == len(combinations)
+    assert all(len(t.groups) < len(tables.groups) for t in specialized.values())  # fewer lookups per penguin
+    assert sum(t.total_cells for t in specialized.values()) <= MAX_SPECIALIZED_CELLS
 
 
 def test_small_and_large_batches_take_both_paths_with_the_same_answers(bundled):

@@ -33,14 +33,14 @@ def test_valid_single_penguins(raw):
     penguins, is_batch, _ = parse_predict_request(raw, max_batch_size=10)
     assert not is_batch
     assert len(penguins) == 1
-    assert penguins[0].island in ("Torgersen", "Biscoe", "Dream")
+    assert penguins[0]["island"] in ("Torgersen", "Biscoe", "Dream")
 
 
 def test_valid_batch_keeps_order():
     raw = json.dumps({"instances": list(SEED_EXAMPLES.values())}).encode()
     penguins, is_batch, _ = parse_predict_request(raw, max_batch_size=3)
     assert is_batch
-    assert [p.island for p in penguins] == ["Torgersen", "Biscoe", "Dream"]
+    assert [p["island"] for p in penguins] == ["Torgersen", "Biscoe", "Dream"]
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_malformed_json_is_a_400(raw):
 )
 def test_unusual_but_valid_spellings_take_the_careful_path_and_pass(raw):
     penguins, _, _ = parse_predict_request(raw, max_batch_size=10)
-    assert penguins[0].island == "Torgersen"
+    assert penguins[0]["island"] == "Torgersen"
 
 
 @pytest.mark.parametrize(
@@ -163,3 +163,12 @@ def test_unusual_but_valid_spellings_take_the_careful_path_and_pass(raw):
 def test_a_key_named_twice_is_refused(raw):
     with pytest.raises(MalformedJson, match="appears twice"):
         parse_predict_request(raw, max_batch_size=10)
+
+
+def test_the_exported_validators_are_the_models_of_today():
+    """request_schemas.json is generated from schema.py; regenerate it with `python -m penguins.schema`."""
+    from penguins.schema import RUNTIME_SCHEMAS_FILE, runtime_schemas
+
+    with open(RUNTIME_SCHEMAS_FILE, encoding="utf-8") as f:
+        exported = json.load(f)
+    assert exported == runtime_schemas(), "schema.py changed: run `make schemas` and commit request_schemas.json"

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from palmerpenguins import load_penguins
 
+from penguins.domain import MEASUREMENTS, SPECIES
 from penguins.features import encode_values
-from penguins.schema import MEASUREMENTS, SPECIES
 
 
 @dataclass(frozen=True)

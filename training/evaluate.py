@@ -6,8 +6,8 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss
 from sklearn.model_selection import RepeatedStratifiedKFold
 
+from penguins.domain import SPECIES
 from penguins.features import FEATURE_NAMES
-from penguins.schema import SPECIES
 
 from .model import fit, predict_margin, predict_proba
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import xgboost as xgb
 
+from penguins.domain import SPECIES
 from penguins.features import FEATURE_NAMES
-from penguins.schema import SPECIES
 
 NUM_ROUNDS = 50
 PARAMS = {

@@ -10,7 +10,7 @@ from importlib.metadata import version as package_version
 import xgboost
 
 from penguins.artifact import Artifact, write_artifact
-from penguins.schema import MEASUREMENTS, SPECIES
+from penguins.domain import MEASUREMENTS, SPECIES
 
 from .data import load_training_data, training_ranges
 from .evaluate import cross_validate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from penguins.schema import MEASUREMENTS, SPECIES
+from penguins.domain import MEASUREMENTS, SPECIES
 
 QUANTILE = 0.99
 RIDGE = 1e-6  # keeps a covariance invertible whatever the data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .schema import ISLANDS, MEASUREMENTS, SEXES, Penguin
+from .domain import ISLANDS, MEASUREMENTS, SEXES
 
 # sex is one column (male 1, female 0, unknown NaN) so that XGBoost's learned default
 # direction handles a missing sex; island is one-hot.
@@ -19,6 +19,20 @@ EXPLAINED_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(FIELD_OF_FEATURE.values(
 
 _SEX_MALE = {"male": 1.0, "female": 0.0, None: math.nan}
 _ISLAND_ONE_HOT = {name: tuple(1.0 if other == name else 0.0 for other in ISLANDS) for name in ISLANDS}
+
+
+# Every (sex, island) a penguin can have, with the values of the columns after the measurements: the
+# predictor folds these into tables per combination, leaving the measurements (the first columns).
+CATEGORY_COLUMNS: dict[tuple[str | None, str], dict[int, float]] = {
+    (sex, island): dict(enumerate((_SEX_MALE[sex], *_ISLAND_ONE_HOT[island]), start=len(MEASUREMENTS)))
+    for sex in (*SEXES, None)
+    for island in ISLANDS
+}
+
+
+def measurements_of(penguin: dict) -> list[float]:
+    """A validated penguin's four measurements, in MEASUREMENTS order (the first columns of its row)."""
+    return [penguin["bill_length_mm"], penguin["bill_depth_mm"], penguin["flipper_length_mm"], penguin["body_mass_g"]]
 
 
 def encode_values(
@@ -40,16 +54,16 @@ def encode_values(
     ]
 
 
-def encode(penguin: Penguin) -> list[float]:
-    """Encode a validated penguin into a model row."""
-    return encode_values(
-        penguin.bill_length_mm,
-        penguin.bill_depth_mm,
-        penguin.flipper_length_mm,
-        penguin.body_mass_g,
-        penguin.sex,
-        penguin.island,
-    )
+def encode(penguin: dict) -> list[float]:
+    """Encode a validated penguin (a dict from validation; sex may be absent) into a model row."""
+    return [
+        penguin["bill_length_mm"],
+        penguin["bill_depth_mm"],
+        penguin["flipper_length_mm"],
+        penguin["body_mass_g"],
+        _SEX_MALE[penguin.get("sex")],
+        *_ISLAND_ONE_HOT[penguin["island"]],
+    ]
 
 
 def encoding_description() -> dict[str, object]:

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from . import log
 from .artifact import Artifact
+from .domain import MEASUREMENTS
 from .errors import ModelUnavailable, PenguinError
 from .predictor import Predictor, load_predictor
-from .schema import MEASUREMENTS
 from .settings import BUNDLED_MODEL_DIR, Settings
 from .store import GcsSource, LocalSource, open_source
 from .typicality import Typicality
@@ -70,7 +70,7 @@ class ServedModel:
         """Built on the first request for explanations (~30 ms), not at load: most callers never ask."""
         from .explain import Explainer  # imported here too: cold starts skip it
 
-        return Explainer(self.predictor)
+        return Explainer(self.predictor.tables)
 
     @cached_property
     def headers(self) -> list[tuple[str, str]]:
@@ -83,12 +83,15 @@ class ServedModel:
         `measurements` are the four of MEASUREMENTS, in order (an encoded row starts with them).
         """
         warnings = []
-        for (name, low, high), value in zip(self._ranges, measurements):
-            if value < low or value > high:
-                warnings.append(
-                    f"{name} = {value:g} is outside the training data's range ({low:g} to {high:g}); "
-                    "the model has not seen such a penguin, so treat this prediction with caution"
-                )
+        (_, low0, high0), (_, low1, high1), (_, low2, high2), (_, low3, high3) = self._ranges
+        x0, x1, x2, x3 = measurements[:4]
+        if not (low0 <= x0 <= high0 and low1 <= x1 <= high1 and low2 <= x2 <= high2 and low3 <= x3 <= high3):
+            for (name, low, high), value in zip(self._ranges, measurements):  # the rare case, spelled out
+                if value < low or value > high:
+                    warnings.append(
+                        f"{name} = {value:g} is outside the training data's range ({low:g} to {high:g}); "
+                        "the model has not seen such a penguin, so treat this prediction with caution"
+                    )
         if self.typicality is not None:
             unusual = self.typicality.warning(measurements, predicted)
             if unusual:

@@ -5,34 +5,42 @@ from __future__ import annotations
 from collections import Counter
 
 from . import SERVICE_NAME, __version__
-from .features import EXPLAINED_FIELDS, FEATURE_NAMES, FIELD_OF_FEATURE, encode
+from .domain import LIMITS
+from .features import EXPLAINED_FIELDS, FEATURE_NAMES, FIELD_OF_FEATURE, encode, measurements_of
 from .model_cache import ServedModel
-from .schema import LIMITS, Penguin
 from .settings import Settings
 
-PROBABILITY_DIGITS = 6
+PROBABILITY_SCALE = 1e6  # probabilities are answered to 6 decimal places
 
 
-def predict(model: ServedModel, penguins: list[Penguin], explain: bool = False) -> list[dict]:
-    """One prediction dict (species, probabilities, warnings; contributions if asked) per penguin, in order."""
-    rows = [encode(penguin) for penguin in penguins]
-    probabilities = model.predictor.predict_proba(rows)
+def _answer(model: ServedModel, measurements: list[float], probabilities: list[float]) -> dict:
     classes = model.classes
-    warnings = model.warnings
-    answers = []
-    for encoded, row in zip(rows, probabilities):
-        species = classes[row.index(max(row))]
-        answers.append(
-            {
-                "prediction": species,
-                "probabilities": {name: round(p, PROBABILITY_DIGITS) for name, p in zip(classes, row)},
-                "warnings": warnings(encoded, species),  # an encoded row starts with the four measurements
-            }
-        )
+    species = classes[probabilities.index(max(probabilities))]
+    return {
+        "prediction": species,
+        # to the nearest millionth: int(x + 0.5) does what round(p, 6) does at a quarter of its cost
+        "probabilities": {
+            name: int(p * PROBABILITY_SCALE + 0.5) / PROBABILITY_SCALE for name, p in zip(classes, probabilities)
+        },
+        "warnings": model.warnings(measurements, species),  # an encoded row also starts with the measurements
+    }
+
+
+def predict(model: ServedModel, penguins: list[dict], explain: bool = False) -> list[dict]:
+    """One prediction dict (species, probabilities, warnings; contributions if asked) per penguin, in order."""
+    if len(penguins) == 1:  # the common request: the predictor's per-penguin path, no per-batch lists
+        penguin = penguins[0]
+        measurements = measurements_of(penguin)
+        probabilities = model.predictor.predict_penguin(measurements, penguin.get("sex"), penguin["island"])
+        answers = [_answer(model, measurements, probabilities)]
+    else:
+        rows = [encode(penguin) for penguin in penguins]
+        probabilities = model.predictor.predict_proba(rows)
+        answers = [_answer(model, row, row_probabilities) for row, row_probabilities in zip(rows, probabilities)]
     if explain:
         explainer = model.explainer
-        for answer, row in zip(answers, rows):
-            answer["contributions"] = _by_field(classes, explainer.bias, explainer.contributions(row))
+        for answer, penguin in zip(answers, penguins):
+            answer["contributions"] = _by_field(model.classes, explainer.bias, explainer.contributions(encode(penguin)))
     return answers
 
 
@@ -48,7 +56,7 @@ def _by_field(classes: tuple[str, ...], bias: tuple[float, ...], per_class: list
 
 
 def predict_response(
-    model: ServedModel, penguins: list[Penguin], is_batch: bool, explain: bool = False
+    model: ServedModel, penguins: list[dict], is_batch: bool, explain: bool = False
 ) -> tuple[dict, object]:
     """The response body and what the request log records as the prediction."""
     answers = predict(model, penguins, explain)

@@ -114,6 +114,46 @@ def parse_xgboost_json(model_bytes: bytes) -> Ensemble:
     return Ensemble(trees, num_class, num_feature, [float(b) for b in base])
 
 
+def fix_features(ensemble: Ensemble, values: dict[int, float]) -> Ensemble:
+    """The ensemble with some features' values known: their splits are decided, the other features renumbered.
+
+    Feature f keeps its order among those left, so a row for the result is the full row without the fixed
+    features. Fixing a categorical column's value this way is exact: each split goes the way the value sends it.
+    """
+    kept = [f for f in range(ensemble.num_feature) if f not in values]
+    renumber = {f: i for i, f in enumerate(kept)}
+    trees = [_prune(tree, values, renumber) for tree in ensemble.trees]
+    return Ensemble(trees, ensemble.num_class, len(kept), list(ensemble.base_margin))
+
+
+def _prune(tree: Tree, values: dict[int, float], renumber: dict[int, int]) -> Tree:
+    left: list[int] = []
+    right: list[int] = []
+    feature: list[int] = []
+    threshold: list[float] = []
+    default_left: list[bool] = []
+    cover: list[float] = []
+    stack = [(0, -1, False)]  # (node in the old tree, its parent in the new one, is it the left child)
+    while stack:
+        node, parent, is_left = stack.pop()
+        while tree.left[node] != -1 and tree.feature[node] in values:
+            node = tree.left[node] if tree.goes_left(node, values[tree.feature[node]]) else tree.right[node]
+        index = len(left)
+        if parent >= 0:
+            (left if is_left else right)[parent] = index
+        is_split = tree.left[node] != -1
+        left.append(-1)
+        right.append(-1)
+        feature.append(renumber[tree.feature[node]] if is_split else 0)
+        threshold.append(tree.threshold[node])
+        default_left.append(tree.default_left[node])
+        cover.append(tree.cover[node])
+        if is_split:
+            stack.append((tree.right[node], index, False))
+            stack.append((tree.left[node], index, True))
+    return Tree(left, right, feature, threshold, default_left, tree.class_index, cover)
+
+
 class TablePredictor:
     """Predicts class probabilities from the ensemble's lookup tables; thread-safe (read-only after build)."""
 
@@ -144,6 +184,7 @@ class TablePredictor:
             for f in range(self._num_feature)
         ]
         self._groups = [self._build_group(sorted(features), trees) for features, trees in chunks]
+        self.total_cells = sum(len(table) for _, table in self._groups)
         self.group_trees = [(sorted(features), trees) for features, trees in chunks]  # for explanations
         # The common shape (3 classes, groups of at most 3 features) gets an unrolled loop: a missing
         # feature slot reads a constant bin (the extra last element of `bins`) through a one-entry map.
@@ -198,8 +239,13 @@ class TablePredictor:
     def bins(self, row: list[float]) -> list[int]:
         """Which interval of its thresholds each feature falls in (the last index: missing)."""
         x = array("f", row)  # float32, as XGBoost reads its input
-        cuts = self._cuts
-        return [bisect_right(cuts[f], v) if v == v else len(cuts[f]) + 1 for f, v in enumerate(x)]
+        bins = list(map(bisect_right, self._cuts, x))  # no Python frame per feature
+        total = sum(x)
+        if total != total:  # NaN: some value is missing (or inf - inf, which the loop also gets right)
+            for f, value in enumerate(x):
+                if value != value:
+                    bins[f] = len(self._cuts[f]) + 1
+        return bins
 
     @property
     def base_margin(self) -> tuple[float, ...]:
@@ -238,18 +284,25 @@ class TablePredictor:
                 margins[c] += table[index + c]
         return margins
 
+    def predict_one(self, row: list[float]) -> list[float]:
+        """Class probabilities (softmax of the margins) for one row: the per-request path."""
+        margins = self.margins(row)
+        if len(margins) == 3:  # the common shape, written out: this runs once per request
+            m0, m1, m2 = margins
+            top = max(m0, m1, m2)
+            e0, e1, e2 = math.exp(m0 - top), math.exp(m1 - top), math.exp(m2 - top)
+            total = e0 + e1 + e2
+            return [e0 / total, e1 / total, e2 / total]
+        top = max(margins)
+        exps = [math.exp(m - top) for m in margins]
+        total = sum(exps)
+        return [e / total for e in exps]
+
     def predict_proba(self, rows: list[list[float]]) -> list[list[float]]:
-        """Class probabilities (softmax of the margins) for each row."""
+        """Class probabilities for each row."""
         if len(rows) >= VECTORIZE_FROM_ROWS:
             return self._predict_proba_numpy(rows)
-        out = []
-        for row in rows:
-            margins = self.margins(row)
-            top = max(margins)
-            exps = [math.exp(m - top) for m in margins]
-            total = sum(exps)
-            out.append([e / total for e in exps])
-        return out
+        return [self.predict_one(row) for row in rows]
 
     def _numpy_tables(self) -> tuple:
         """The same cuts, maps and tables as numpy arrays, built once on the first large batch."""

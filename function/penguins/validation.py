@@ -5,18 +5,27 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
 
-from pydantic import ValidationError
-from pydantic_core import from_json
+from pydantic_core import SchemaValidator, ValidationError, from_json
 
+from .domain import ISLANDS, LIMITS, SEXES
 from .errors import InvalidInput, MalformedJson
-from .schema import ISLANDS, LIMITS, SEXES, Penguin, PredictBatchRequest
+
+# pydantic-core validators for schema.py's models, exported by `python -m penguins.schema` (see there):
+# they validate exactly as the models do, to plain dicts, without importing pydantic on a cold start.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "request_schemas.json"), encoding="utf-8") as _f:
+    _SCHEMAS = json.load(_f)
+PENGUIN = SchemaValidator(_SCHEMAS["penguin"])
+BATCH = SchemaValidator(_SCHEMAS["batch"])
 
 MAX_DETAILS = 100
-_FIELDS = tuple(Penguin.model_fields)
+_FIELDS = tuple(_SCHEMAS["penguin"]["fields"])
 _VALUES_PER_PENGUIN = 2 * len(_FIELDS)
 _SMALL_BODY_BYTES = 64 * 1024
 _CHOICES = {"island": ISLANDS, "sex": SEXES}
+# The validators check typed dicts where the models check models: errors keep the models' names.
+_ERROR_TYPES = {"dict_type": "model_type"}
 _EXAMPLE = (
     '{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750, '
     '"island": "Torgersen", "sex": "male"}'
@@ -67,23 +76,26 @@ def _refuse_oversized(raw: bytes, max_batch_size: int) -> None:
         raise InvalidInput(msg, [{"loc": ["instances"], "msg": msg, "type": "too_long"}])
 
 
-def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[Penguin], bool, bool]:
-    """Validate a prediction body: one penguin, or {"instances": [...]}; returns (penguins, is_batch, explain)."""
+def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[dict], bool, bool]:
+    """Validate a prediction body: one penguin, or {"instances": [...]}; returns (penguins, is_batch, explain).
+
+    A penguin is a dict holding the keys the request sent, validated (measurements as floats).
+    """
     # The common case in one pass over the bytes; any failure takes the slower path, which explains it.
     escaped = b"\\" in raw
     if b'"instances"' not in raw and not escaped:
         try:
-            penguin = Penguin.model_validate_json(raw)
+            penguin = PENGUIN.validate_json(raw)
         except ValidationError:
             pass
         else:
-            if _key_count(raw) == len(penguin.model_fields_set):  # no key named twice
+            if _key_count(raw) == len(penguin):  # no key named twice
                 return [penguin], False, False
     _refuse_oversized(raw, max_batch_size)
     if not escaped and b'"instances"' in raw:
         batch = _valid_batch_without_duplicates(raw, max_batch_size)
         if batch is not None:
-            return batch.instances, True, batch.explain
+            return batch["instances"], True, batch.get("explain", False)
     data = parse_json(raw)
     if isinstance(data, dict) and "instances" in data:
         instances = data["instances"]
@@ -94,22 +106,22 @@ def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[Penguin
             )
             raise InvalidInput(msg, [{"loc": ["instances"], "msg": msg, "type": "too_long"}])
         try:
-            batch = PredictBatchRequest.model_validate(data)
+            batch = BATCH.validate_python(data)
         except ValidationError as exc:
             raise invalid_input(exc) from None
-        return batch.instances, True, batch.explain
+        return batch["instances"], True, batch.get("explain", False)
     if not isinstance(data, dict):
         hint = ' wrap a list of penguins as {"instances": [...]}' if isinstance(data, list) else ""
         example = hint or " e.g. " + _EXAMPLE
         msg = f"The body must be a JSON object describing one penguin, not {_json_kind(data)};{example}"
         raise InvalidInput(msg, [{"loc": [], "msg": msg, "type": "model_type"}])
     try:
-        return [Penguin.model_validate(data)], False, False
+        return [PENGUIN.validate_python(data)], False, False
     except ValidationError as exc:
         raise invalid_input(exc) from None
 
 
-def _valid_batch_without_duplicates(raw: bytes, max_batch_size: int) -> PredictBatchRequest | None:
+def _valid_batch_without_duplicates(raw: bytes, max_batch_size: int) -> dict | None:
     """A valid batch parsed the fast way (the Rust JSON parser, no per-object callback), or None.
 
     Duplicate keys are ruled out by counting keys in the bytes against the keys the parsed batch holds.
@@ -121,10 +133,10 @@ def _valid_batch_without_duplicates(raw: bytes, max_batch_size: int) -> PredictB
             return None
         if len(data["instances"]) > max_batch_size:
             return None
-        batch = PredictBatchRequest.model_validate(data)
+        batch = BATCH.validate_python(data)
     except (ValueError, ValidationError):
         return None
-    held = len(batch.model_fields_set) + sum(len(penguin.model_fields_set) for penguin in batch.instances)
+    held = len(batch) + sum(len(penguin) for penguin in batch["instances"])
     return batch if _key_count(raw) == held else None
 
 
@@ -140,7 +152,10 @@ def _key_count(raw: bytes) -> int:
 def invalid_input(exc: ValidationError) -> InvalidInput:
     """A 422 listing every violation (up to MAX_DETAILS), each with a sentence that says what to fix."""
     errors = exc.errors(include_url=False, include_context=False)
-    detail = [{"loc": list(err["loc"]), "msg": _message(err), "type": err["type"]} for err in errors[:MAX_DETAILS]]
+    detail = [
+        {"loc": list(err["loc"]), "msg": _message(err), "type": _ERROR_TYPES.get(err["type"], err["type"])}
+        for err in errors[:MAX_DETAILS]
+    ]
     if len(errors) == 1:
         sentence = detail[0]["msg"]
     else:
@@ -181,7 +196,7 @@ def _message(err: dict) -> str:
         return f"{where} is not a known field{hint}"
     if field == "year" and kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{where} must be a whole number such as 2007, or absent; got {_short(value)}"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
+    if kind in ("model_type", "dict_type"):
         return f"{where or 'the body'} must be a JSON object describing one penguin, not {_json_kind(value)}"
     if field == "instances" and kind == "list_type":
         return f"instances must be a JSON array of penguins, not {_json_kind(value)}"
