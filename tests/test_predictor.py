@@ -84,6 +84,32 @@ def test_equivalent_on_generated_rows_with_missing_values_and_exact_thresholds(b
     assert_same_as_xgboost(predictor, booster, generated_rows(predictor, 1_000_000 if long_run else 100_000, seed=1))
 
 
+def float64_rows_at_the_rounding_edges(predictor: TablePredictor, n: int, seed: int) -> np.ndarray:
+    """Rows whose measurements are float64 values where rounding to float32 decides the split.
+
+    The midpoints between each threshold and its float32 neighbours (which round by the even significand),
+    the float64 values next to them, and the thresholds themselves.
+    """
+    rng = np.random.default_rng(seed)
+    x = generated_rows(predictor, n, seed).astype(np.float64)
+    for feature in range(len(MEASUREMENTS)):
+        cuts = np.asarray(predictor.cuts[feature], dtype=np.float32)
+        below = np.nextafter(cuts, np.float32(-np.inf)).astype(np.float64)
+        above = np.nextafter(cuts, np.float32(np.inf)).astype(np.float64)
+        edges = np.concatenate([(below + cuts) / 2, (cuts + above) / 2, cuts.astype(np.float64)])
+        edges = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)])
+        at = rng.integers(0, n, n // 3)
+        x[at, feature] = rng.choice(edges, len(at))
+    return x
+
+
+def test_float64_inputs_round_to_float32_as_xgboost_rounds_them(bundled):
+    """Requests carry float64 numbers; XGBoost rounds each to float32 before comparing, and so must we."""
+    predictor, booster = bundled
+    x = float64_rows_at_the_rounding_edges(predictor, 60_000, seed=6)
+    assert_same_as_xgboost(predictor, booster, x)  # XGBoost is given the float64 values and rounds them itself
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -112,12 +138,12 @@ def test_tables_specialized_per_sex_and_island_are_equivalent_too(bundled, long_
     """One penguin goes through tables with its sex and island folded in: every combination, same answers."""
     tables, booster = bundled
     predictor = Predictor(tables, parse_xgboost_json((BUNDLED_MODEL / "model.json").read_bytes()))
-    x = generated_rows(tables, 200_000 if long_run else 36_000, seed=5)[:, : len(MEASUREMENTS)]
+    x = float64_rows_at_the_rounding_edges(tables, 200_000 if long_run else 36_000, seed=5)[:, : len(MEASUREMENTS)]
     combinations = list(CATEGORY_COLUMNS.items())
     for start, ((sex, island), columns) in enumerate(combinations):
         measurements = x[start :: len(combinations)]
         rows = np.column_stack([measurements, np.tile(list(columns.values()), (len(measurements), 1))])
-        expected = booster.inplace_predict(rows.astype(np.float32))
+        expected = booster.inplace_predict(rows)
         got = np.array([predictor.predict_penguin(m, sex, island) for m in measurements.tolist()])
         assert np.abs(got - expected).max() <= TOLERANCE, (sex, island)
         assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import struct
 import threading
 from array import array
 from bisect import bisect_right
@@ -183,6 +184,9 @@ class TablePredictor:
             )
             for f in range(self._num_feature)
         ]
+        # The same thresholds on the float64 line: x >= bound exactly when float32(x) >= threshold, so a row
+        # is binned as XGBoost reads it (rounded to float32) without converting it.
+        self._bounds = [[_float32_bound(t) for t in cuts] for cuts in self._cuts]
         self._groups = [self._build_group(sorted(features), trees) for features, trees in chunks]
         self.total_cells = sum(len(table) for _, table in self._groups)
         self.group_trees = [(sorted(features), trees) for features, trees in chunks]  # for explanations
@@ -238,11 +242,10 @@ class TablePredictor:
 
     def bins(self, row: list[float]) -> list[int]:
         """Which interval of its thresholds each feature falls in (the last index: missing)."""
-        x = array("f", row)  # float32, as XGBoost reads its input
-        bins = list(map(bisect_right, self._cuts, x))  # no Python frame per feature
-        total = sum(x)
+        bins = list(map(bisect_right, self._bounds, row))  # no Python frame per feature
+        total = sum(row)
         if total != total:  # NaN: some value is missing (or inf - inf, which the loop also gets right)
-            for f, value in enumerate(x):
+            for f, value in enumerate(row):
                 if value != value:
                     bins[f] = len(self._cuts[f]) + 1
         return bins
@@ -339,6 +342,22 @@ class TablePredictor:
         margins -= margins.max(axis=1, keepdims=True)
         exps = np.exp(margins)
         return (exps / exps.sum(axis=1, keepdims=True)).tolist()
+
+
+def _float32_bound(threshold: float) -> float:
+    """The least float64 x whose float32 rounding is >= threshold (a float32 value).
+
+    Halfway between the threshold and the float32 below it, a tie rounds to the even significand: the
+    bound is that midpoint when the threshold is even, and the next float64 up when it is odd.
+    """
+    bits = struct.unpack("<I", struct.pack("<f", threshold))[0]
+    if threshold == 0:
+        below = -struct.unpack("<f", struct.pack("<I", 1))[0]  # the negative float32 closest to zero
+        bits = 0
+    else:  # one step towards minus infinity, in the sign-magnitude encoding
+        below = struct.unpack("<f", struct.pack("<I", bits - 1 if threshold > 0 else bits + 1))[0]
+    middle = (below + threshold) / 2  # exact in float64: both are float32
+    return middle if bits & 1 == 0 else math.nextafter(middle, math.inf)
 
 
 def _merge_subsets(groups: dict[frozenset[int], list[Tree]]) -> dict[frozenset[int], list[Tree]]:
