@@ -55,3 +55,20 @@ def test_an_event_is_written_at_once_after_the_lines_waiting(capsys):
     entry("/first")
     log.emit("ERROR", "model store down")
     assert request_lines(capsys.readouterr().out) == ["GET /first 200", "model store down"]
+
+
+def test_lines_are_the_same_json_whatever_the_path_and_the_cache_stays_bounded(capsys):
+    paths = [f'/odd "path" \\ {i} \u00e9\n' for i in range(log.MAX_LINE_STARTS + 50)]
+    for path in paths:
+        log.request_started()
+        log.request_entry("GET", path, 404, 0.25, "a" * 32, "proj", error=f"no {path}")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["httpRequest"]["requestUrl"] for line in lines] == paths
+    assert lines[-1] == {
+        "severity": "WARNING",
+        "message": f"GET {paths[-1]} 404",
+        "httpRequest": {"requestMethod": "GET", "requestUrl": paths[-1], "status": 404, "latency": "0.250000s"},
+        "logging.googleapis.com/trace": f"projects/proj/traces/{'a' * 32}",
+        "error": f"no {paths[-1]}",
+    }
+    assert len(log._LINE_STARTS) <= log.MAX_LINE_STARTS

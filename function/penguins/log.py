@@ -84,6 +84,27 @@ def flush() -> None:
 atexit.register(flush)
 
 
+# The start of a request line, up to its latency, per (method, path, status): encoded once by orjson
+# (so escaped), instead of building and encoding the same nested object on every request. Paths come
+# from clients, so only the first MAX_LINE_STARTS are kept.
+MAX_LINE_STARTS = 256
+_LINE_STARTS: dict[tuple[str, str, int], bytes] = {}
+
+
+def _line_start(method: str, path: str, status: int) -> bytes:
+    key = (method, path, status)
+    start = _LINE_STARTS.get(key)
+    if start is None:
+        http_request = {"requestMethod": method, "requestUrl": path, "status": status, "latency": ""}
+        severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
+        message = f"{method} {path} {status}"
+        encoded = orjson.dumps({"severity": severity, "message": message, "httpRequest": http_request})
+        start = encoded[: -len(b'"}}')]  # open: the latency's value follows
+        if len(_LINE_STARTS) < MAX_LINE_STARTS:
+            _LINE_STARTS[key] = start
+    return start
+
+
 def request_entry(
     method: str,
     path: str,
@@ -94,15 +115,11 @@ def request_entry(
     **fields: object,
 ) -> None:
     """Log one answered request (counted in by request_started)."""
-    entry = {
-        "severity": "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO",
-        "message": f"{method} {path} {status}",
-        "httpRequest": {"requestMethod": method, "requestUrl": path, "status": status, "latency": f"{latency_s:.6f}s"},
-    }
     if trace:
-        entry["logging.googleapis.com/trace"] = f"projects/{project_id}/traces/{trace}" if project_id else trace
-    entry.update(fields)
-    line = orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE)
+        trace = f"projects/{project_id}/traces/{trace}" if project_id else trace
+        fields = {"logging.googleapis.com/trace": trace, **fields}
+    end = b"," + orjson.dumps(fields, default=str)[1:] + b"\n" if fields else b"}\n"
+    line = b"".join((_line_start(method, path, status), b'%.6fs"}' % latency_s, end))
     global _in_flight
     with _write_lock:
         _in_flight = max(_in_flight - 1, 0)
