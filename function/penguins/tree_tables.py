@@ -268,15 +268,6 @@ class TablePredictor:
     def margins(self, row: list[float]) -> list[float]:
         """Raw margins (before softmax) for one encoded row; NaN means missing."""
         bins = self.bins(row)
-        if self._unrolled is not None:
-            bins.append(0)
-            m0, m1, m2 = self._base
-            for f1, a, f2, b, f3, c, table in self._unrolled:
-                i = a[bins[f1]] + b[bins[f2]] + c[bins[f3]]
-                m0 += table[i]
-                m1 += table[i + 1]
-                m2 += table[i + 2]
-            return [m0, m1, m2]
         margins = list(self._base)
         k = self._num_class
         for maps, table in self._groups:
@@ -289,17 +280,29 @@ class TablePredictor:
 
     def predict_one(self, row: list[float]) -> list[float]:
         """Class probabilities (softmax of the margins) for one row: the per-request path."""
-        margins = self.margins(row)
-        if len(margins) == 3:  # the common shape, written out: this runs once per request
-            m0, m1, m2 = margins
-            top = max(m0, m1, m2)
-            e0, e1, e2 = math.exp(m0 - top), math.exp(m1 - top), math.exp(m2 - top)
-            total = e0 + e1 + e2
-            return [e0 / total, e1 / total, e2 / total]
-        top = max(margins)
-        exps = [math.exp(m - top) for m in margins]
-        total = sum(exps)
-        return [e / total for e in exps]
+        if self._unrolled is None:
+            margins = self.margins(row)
+            top = max(margins)
+            exps = [math.exp(m - top) for m in margins]
+            total = sum(exps)
+            return [e / total for e in exps]
+        # The common shape, all in one frame: bins, margins and softmax. It runs on every request, after
+        # the framework's code has pushed ours out of the CPU's caches: fewer calls cost measurably less.
+        bins = list(map(bisect_right, self._bounds, row))
+        total = sum(row)
+        if total != total:  # some value is missing: bins() knows the missing bin
+            bins = self.bins(row)
+        bins.append(0)
+        m0, m1, m2 = self._base
+        for f1, a, f2, b, f3, c, table in self._unrolled:
+            i = a[bins[f1]] + b[bins[f2]] + c[bins[f3]]
+            m0 += table[i]
+            m1 += table[i + 1]
+            m2 += table[i + 2]
+        top = max(m0, m1, m2)
+        e0, e1, e2 = math.exp(m0 - top), math.exp(m1 - top), math.exp(m2 - top)
+        total = e0 + e1 + e2
+        return [e0 / total, e1 / total, e2 / total]
 
     def predict_proba(self, rows: list[list[float]]) -> list[list[float]]:
         """Class probabilities for each row."""
