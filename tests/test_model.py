@@ -102,3 +102,36 @@ def test_real_penguins_are_rarely_called_odd(model):
     # In-sample the rate must not exceed what the held-out threshold allows (1 - quantile), with slack for 342 rows.
     assert flagged / len(penguins) <= (1 - typicality["quantile"]) + 0.01
     assert typicality["held_out_flag_rate"] <= (1 - typicality["quantile"]) + 0.01
+
+
+def test_one_penguin_answers_xgboosts_probabilities_to_six_decimals(model):
+    """The per-request path (tables per sex and island, rounding written out) against XGBoost itself."""
+    import numpy as np
+    import xgboost as xgb
+
+    from penguins.features import encode
+    from penguins.service import predict_response
+
+    booster = xgb.Booster()
+    booster.load_model(bytearray(model.artifact.model_bytes))
+    rows = load_penguins().dropna(subset=["bill_length_mm"])
+    penguins = [
+        PENGUIN.validate_python(
+            {
+                "bill_length_mm": r.bill_length_mm,
+                "bill_depth_mm": r.bill_depth_mm,
+                "flipper_length_mm": r.flipper_length_mm,
+                "body_mass_g": r.body_mass_g,
+                "island": r.island,
+                "sex": r.sex if isinstance(r.sex, str) else None,
+            }
+        )
+        for r in rows.itertuples(index=False)
+    ]
+    expected = booster.inplace_predict(np.array([encode(p) for p in penguins]))
+    for penguin, probabilities in zip(penguins, expected):
+        answer, logged = predict_response(model, [penguin], is_batch=False)
+        got = [answer["probabilities"][species] for species in SPECIES]
+        assert np.abs(np.array(got) - probabilities).max() <= 5e-7 + 1e-6  # rounding, plus the evaluator's bound
+        assert all(abs(p * 1e6 - round(p * 1e6)) < 1e-6 for p in got)  # six decimals
+        assert answer["prediction"] == logged == SPECIES[int(probabilities.argmax())]
