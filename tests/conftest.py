@@ -180,3 +180,20 @@ def module_server(tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+def penguin_rows() -> list[dict]:
+    """Every penguin of the training data as a request body (sex None when unknown)."""
+    from training.data import load_training_data
+
+    return [
+        {
+            "bill_length_mm": r.bill_length_mm,
+            "bill_depth_mm": r.bill_depth_mm,
+            "flipper_length_mm": r.flipper_length_mm,
+            "body_mass_g": r.body_mass_g,
+            "island": r.island,
+            "sex": r.sex if isinstance(r.sex, str) else None,
+        }
+        for r in load_training_data().frame.itertuples(index=False)
+    ]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from conftest import ADELIE, BUNDLED_MODEL, SEED_EXAMPLES
+from conftest import ADELIE, BUNDLED_MODEL, SEED_EXAMPLES, penguin_rows
 from penguins.explain import Explainer
 from penguins.features import EXPLAINED_FIELDS
 from penguins.tree_tables import TablePredictor, parse_xgboost_json
@@ -50,21 +50,6 @@ def test_contributions_equal_xgboost_pred_contribs(model_source):
     np.testing.assert_allclose(ours, expected[:, :, :-1], atol=1e-5)
     np.testing.assert_allclose(np.broadcast_to(explainer.bias, margins.shape), expected[:, :, -1], atol=1e-5)
     np.testing.assert_allclose(ours.sum(axis=2) + explainer.bias, margins, atol=1e-5)
-
-
-def penguin_rows() -> list[dict]:
-    frame = load_training_data().frame
-    return [
-        {
-            "bill_length_mm": r.bill_length_mm,
-            "bill_depth_mm": r.bill_depth_mm,
-            "flipper_length_mm": r.flipper_length_mm,
-            "body_mass_g": r.body_mass_g,
-            "island": r.island,
-            "sex": r.sex if isinstance(r.sex, str) else None,
-        }
-        for r in frame.itertuples(index=False)
-    ]
 
 
 def test_for_every_penguin_the_contributions_add_up_to_the_probabilities(client):

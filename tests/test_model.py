@@ -7,7 +7,7 @@ import math
 import pytest
 from palmerpenguins import load_penguins
 
-from conftest import BUNDLED_MODEL, SEED_EXAMPLES
+from conftest import BUNDLED_MODEL, SEED_EXAMPLES, penguin_rows
 from penguins.domain import SPECIES
 from penguins.model_cache import load_served_model
 from penguins.service import predict
@@ -114,20 +114,7 @@ def test_one_penguin_answers_xgboosts_probabilities_to_six_decimals(model):
 
     booster = xgb.Booster()
     booster.load_model(bytearray(model.artifact.model_bytes))
-    rows = load_penguins().dropna(subset=["bill_length_mm"])
-    penguins = [
-        PENGUIN.validate_python(
-            {
-                "bill_length_mm": r.bill_length_mm,
-                "bill_depth_mm": r.bill_depth_mm,
-                "flipper_length_mm": r.flipper_length_mm,
-                "body_mass_g": r.body_mass_g,
-                "island": r.island,
-                "sex": r.sex if isinstance(r.sex, str) else None,
-            }
-        )
-        for r in rows.itertuples(index=False)
-    ]
+    penguins = [PENGUIN.validate_python(body) for body in penguin_rows()]
     expected = booster.inplace_predict(np.array([encode(p) for p in penguins]))
     for penguin, probabilities in zip(penguins, expected):
         answer, logged = predict_response(model, [penguin], is_batch=False)
