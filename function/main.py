@@ -119,7 +119,7 @@ def predict(request: Request) -> Response:
         time.perf_counter() - started,
         log.trace_id(request.environ),
         SETTINGS.project_id,
-        **fields,
+        fields,
     )
     return response
 

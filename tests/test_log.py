@@ -61,7 +61,7 @@ def test_lines_are_the_same_json_whatever_the_path_and_the_cache_stays_bounded(c
     paths = [f'/odd "path" \\ {i} \u00e9\n' for i in range(log.MAX_LINE_STARTS + 50)]
     for path in paths:
         log.request_started()
-        log.request_entry("GET", path, 404, 0.25, "a" * 32, "proj", error=f"no {path}")
+        log.request_entry("GET", path, 404, 0.25, "a" * 32, "proj", {"error": f"no {path}"})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["httpRequest"]["requestUrl"] for line in lines] == paths
     assert lines[-1] == {
