@@ -4,6 +4,7 @@ Every figure comes from this one run on this machine; compare the ratios, as abs
 Servers run pinned to CPU 0 (the size of a 1-vCPU function instance), wrk runs on CPU 1.
 
   in-process   one prediction through the Functions Framework app without a socket, and the predictor alone
+  ablation     what each part of our request path costs over the floor's function (tests/ablation.py)
   HTTP         requests/s, p50/p99 from wrk against POST /predict (the seed's Adelie), ours and the floor
   cold start   process spawn to the first correct prediction (median of --runs): floor, bundled, from GCS
   memory       resident memory of the server's process tree after the load
@@ -219,13 +220,16 @@ def main() -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="penguin-bench-"))
     os.environ["MODEL_CACHE_DIR"] = str(log_dir / "model-cache")  # a cold cache: every GCS start downloads
 
-    inprocess = json.loads(
-        subprocess.run(
-            [str(lean / "python"), str(ROOT / "tests" / "inprocess_latency.py")],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+    inprocess, ablation = (
+        json.loads(
+            subprocess.run(
+                ["taskset", "-c", "0", str(lean / "python"), str(ROOT / "tests" / script)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for script in ("inprocess_latency.py", "ablation.py")
     )
     floor = load(lean, FLOOR_SOURCE, log_dir, "floor", args.duration, args.connections)
     ours = load(lean, OURS_SOURCE, log_dir, "ours", args.duration, args.connections)
@@ -268,6 +272,10 @@ def main() -> int:
         f"p99 {inprocess['predictor']['p99_us']} us"
     )
     print(
+        f"in-process, our request path over the floor's function ({ablation['floor_function_us']} us): "
+        + "; ".join(f"{part} {us:+.2f} us" for part, us in ablation["costs_us"].items())
+    )
+    print(
         f"batch of {BATCH_SIZE:,} penguins: {batch['server_s']} s server-side = {batch['penguins_per_s_server']:,} "
         f"penguins/s ({batch['penguins_per_s_client']:,}/s seen by the client, JSON transfer included)"
     )
@@ -280,6 +288,7 @@ def main() -> int:
             json.dumps(
                 {
                     "inprocess": inprocess,
+                    "ablation": ablation,
                     "floor": floor,
                     "ours": ours,
                     "cold_start": cold,

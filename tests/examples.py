@@ -1,5 +1,7 @@
 """Penguins every test and benchmark uses (no pytest here: the benchmark scripts import it too)."""
 
+import json
+
 # The seed README's three examples, unchanged, with the species it says they are.
 SEED_EXAMPLES = {
     "Adelie": {
@@ -31,3 +33,12 @@ SEED_EXAMPLES = {
     },
 }
 ADELIE = SEED_EXAMPLES["Adelie"]
+
+
+def adelie_post_environ() -> tuple[bytes, dict]:
+    """The seed's Adelie as a JSON body, and a WSGI environ POSTing it to /predict (give each use its own input)."""
+    from werkzeug.test import EnvironBuilder  # the in-process benchmarks have it; the rest need not
+
+    body = json.dumps(ADELIE).encode()
+    headers = {"Content-Type": "application/json"}
+    return body, EnvironBuilder(path="/predict", method="POST", data=body, headers=headers).get_environ()

@@ -15,9 +15,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, "function"), os.path.dirname(os.path.abspath(__file__))]
 
 import functions_framework  # noqa: E402
-from werkzeug.test import EnvironBuilder  # noqa: E402
 
-from examples import ADELIE  # noqa: E402
+from examples import ADELIE, adelie_post_environ  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> dict:
@@ -35,10 +34,7 @@ def main(n: int = 20000) -> None:
     from penguins.features import measurements_of
     from penguins.validation import PENGUIN
 
-    body = json.dumps(ADELIE).encode()
-    environ = EnvironBuilder(
-        path="/predict", method="POST", data=body, headers={"Content-Type": "application/json"}
-    ).get_environ()
+    body, environ = adelie_post_environ()
     real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # the function's request logs
     request_times = []
     for i in range(n + 1000):
@@ -63,4 +59,4 @@ def main(n: int = 20000) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(*(int(arg) for arg in sys.argv[1:2]))  # optional: requests (and predictions) to time
