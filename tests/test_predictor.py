@@ -214,3 +214,18 @@ def test_groups_are_split_to_keep_each_table_small():
     predictor = TablePredictor(Ensemble(trees, 3, 8, [0.0, 0.0, 0.0]))
     assert len(predictor._groups) == 3
     assert all(len(table) <= 3 * MAX_TABLE_CELLS for _, table in predictor._groups)
+
+
+def test_a_model_too_large_to_specialize_is_served_by_its_general_tables(bundled, monkeypatch):
+    import penguins.predictor as predictor_module
+
+    tables, booster = bundled
+    ensemble = parse_xgboost_json((BUNDLED_MODEL / "model.json").read_bytes())
+    monkeypatch.setattr(predictor_module, "MAX_SPECIALIZED_CELLS", tables.total_cells)  # less than 9 copies
+    general = Predictor(tables, ensemble)
+    measurements = float64_rows_at_the_rounding_edges(tables, 900, seed=7)[:, : len(MEASUREMENTS)]
+    for (sex, island), columns in CATEGORY_COLUMNS.items():
+        rows = np.column_stack([measurements, np.tile(list(columns.values()), (len(measurements), 1))])
+        got = np.array([general.predict_penguin(m, sex, island) for m in measurements.tolist()])
+        assert np.abs(got - booster.inplace_predict(rows)).max() <= TOLERANCE
+    assert general._by_category == {}

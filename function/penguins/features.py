@@ -56,14 +56,7 @@ def encode_values(
 
 def encode(penguin: dict) -> list[float]:
     """Encode a validated penguin (a dict from validation; sex may be absent) into a model row."""
-    return [
-        penguin["bill_length_mm"],
-        penguin["bill_depth_mm"],
-        penguin["flipper_length_mm"],
-        penguin["body_mass_g"],
-        _SEX_MALE[penguin.get("sex")],
-        *_ISLAND_ONE_HOT[penguin["island"]],
-    ]
+    return encode_values(*measurements_of(penguin), penguin.get("sex"), penguin["island"])
 
 
 def encoding_description() -> dict[str, object]:

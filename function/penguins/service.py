@@ -14,6 +14,7 @@ PROBABILITY_SCALE = 1e6  # probabilities are answered to 6 decimal places
 
 
 def _answer(model: ServedModel, measurements: list[float], probabilities: list[float]) -> dict:
+    """One penguin's answer; measurements: its four, or its whole encoded row (which starts with them)."""
     classes = model.classes
     species = classes[probabilities.index(max(probabilities))]
     # To the nearest millionth: int(x + 0.5) does what round(p, 6) does at a quarter of its cost. The three
@@ -24,11 +25,11 @@ def _answer(model: ServedModel, measurements: list[float], probabilities: list[f
         second: int(p1 * scale + 0.5) / scale,
         third: int(p2 * scale + 0.5) / scale,
     }
-    # an encoded row also starts with the measurements
     return {"prediction": species, "probabilities": rounded, "warnings": model.warnings(measurements, species)}
 
 
 def _predict_penguin(model: ServedModel, penguin: dict) -> dict:
+    """One penguin through the predictor's tables for its sex and island: the per-request path."""
     measurements = measurements_of(penguin)
     probabilities = model.predictor.predict_penguin(measurements, penguin.get("sex"), penguin["island"])
     return _answer(model, measurements, probabilities)
