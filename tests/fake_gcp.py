@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from loopback_http import send_json
+
 PROJECT_NUMBER = "123456789012"
 # Every API gcloud 528 calls for deploy.sh's commands (measured; artifactregistry and logging are only
 # enabled, never called); each one's override points at this server.
@@ -136,12 +138,7 @@ class FakeGcp:
         with self._lock:
             self.calls.append(call)
             status, answer = self._route(call)
-        data = json.dumps(answer).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json; charset=UTF-8")
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        send_json(h, status, json.dumps(answer).encode(), "application/json; charset=UTF-8")
 
     def _route(self, call: Call) -> tuple[int, object]:
         for method, api, pattern, handler in ROUTES:

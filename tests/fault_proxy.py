@@ -6,6 +6,8 @@ import http.client
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from loopback_http import send_json
+
 
 class FaultProxy:
     """Forwards every request to the upstream server, or answers 500 while `failing` is set."""
@@ -27,12 +29,7 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else None
                 if proxy.failing.is_set():
                     proxy.requests_failed += 1
-                    payload = b'{"error": {"code": 500, "message": "injected failure"}}'
-                    self.send_response(500)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
+                    send_json(self, 500, b'{"error": {"code": 500, "message": "injected failure"}}')
                     return
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}

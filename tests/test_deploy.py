@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from loopback_http import send_json
 
 from conftest import BUCKET, ROOT
 from fake_gcp import FakeGcp
@@ -274,12 +275,7 @@ class WrongFunction(BaseHTTPRequestHandler):
     def answer(self):
         self.authorizations.append(self.headers.get("Authorization"))
         status, body = self.answers.get(self.path, (404, {"error": "no such path"}))
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, json.dumps(body).encode())
 
     def log_message(self, *args):
         pass

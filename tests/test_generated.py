@@ -172,5 +172,6 @@ def test_the_runtime_validators_decide_exactly_as_the_pydantic_models(batch, lon
             assert got == expected
 
     check()
+    print(f"\nhypothesis (runtime validators against the models, {'batch' if batch else 'single'}): {dict(verdicts)}")
     assert len(counted) >= examples(long_run) // 2
     assert min(verdicts.values()) >= len(counted) // 10, verdicts  # both verdicts well represented
