@@ -88,7 +88,6 @@ def _route(method: str, path: str):
 def predict(request: Request) -> Response:
     """Answer every path of the function's URL."""
     started = time.perf_counter()
-    log.request_started()
     path = request.path.rstrip("/") or "/"
     headers: list[tuple[str, str]] | tuple = ()
     fields: dict = {}

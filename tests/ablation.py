@@ -18,6 +18,7 @@ import functions_framework  # noqa: E402
 from flask import Request, Response  # noqa: E402
 
 from examples import adelie_post_environ  # noqa: E402
+from procs import stdout_to_devnull  # noqa: E402
 
 
 def main(requests: int = 20_000) -> None:
@@ -40,35 +41,38 @@ def main(requests: int = 20_000) -> None:
 
         return min(timeit.timeit(once, number=requests) / requests for _ in range(7)) * 1e6
 
-    real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # the function's request logs
-    with app.app_context():
-        model = function_main.MODELS.get()
-        parsed = function_main.parse_predict_request(body, 100)
-        answer, logged = service.predict_response(model, *parsed)
-        floor = per_request_us(floor_function.predict)
-        steps = [("ours", None, None)]
-        steps += [("the request log line", log, {"request_started": lambda: None, "request_entry": lambda *a: None})]
-        steps += [("the prediction and its warnings", service, {"predict_response": lambda *a: (dict(answer), logged)})]
-        steps += [("validation", function_main, {"parse_predict_request": lambda *a: parsed})]
-        steps += [("reading and checking the body", function_main, {"read_json_body": lambda r, m: r.get_data()})]
-        bare = {"json_response": lambda *a, **k: Response(b'{"prediction":"Adelie"}', content_type="application/json")}
-        steps += [("the answer's orjson and headers", function_main, bare)]
-        costs, previous = {}, None
-        for name, module, replacements in steps:
-            for attribute, value in (replacements or {}).items():
-                if not hasattr(module, attribute):  # renamed: replacing it would measure nothing
-                    raise SystemExit(f"{module.__name__}.{attribute} is gone: update tests/ablation.py")
-                setattr(module, attribute, value)
-            now = per_request_us(function_main.predict)
-            if previous is None:
-                costs["ours over the floor's function"] = round(now - floor, 2)
-            else:
-                costs[name] = round(previous - now, 2)
-            previous = now
-        costs["the rest: routing, less the floor's jsonify (ours builds its Response directly)"] = round(
-            previous - floor, 2
-        )
-    sys.stdout = real_stdout
+    with stdout_to_devnull():  # the function's request logs
+        with app.app_context():
+            model = function_main.MODELS.get()
+            parsed = function_main.parse_predict_request(body, 100)
+            answer, logged = service.predict_response(model, *parsed)
+            floor = per_request_us(floor_function.predict)
+            steps = [("ours", None, None)]
+            steps += [("the request log line", log, {"request_entry": lambda *a: None})]
+            steps += [
+                ("the prediction and its warnings", service, {"predict_response": lambda *a: (dict(answer), logged)})
+            ]
+            steps += [("validation", function_main, {"parse_predict_request": lambda *a: parsed})]
+            steps += [("reading and checking the body", function_main, {"read_json_body": lambda r, m: r.get_data()})]
+            bare = {
+                "json_response": lambda *a, **k: Response(b'{"prediction":"Adelie"}', content_type="application/json")
+            }
+            steps += [("the answer's orjson and headers", function_main, bare)]
+            costs, previous = {}, None
+            for name, module, replacements in steps:
+                for attribute, value in (replacements or {}).items():
+                    if not hasattr(module, attribute):  # renamed: replacing it would measure nothing
+                        raise SystemExit(f"{module.__name__}.{attribute} is gone: update tests/ablation.py")
+                    setattr(module, attribute, value)
+                now = per_request_us(function_main.predict)
+                if previous is None:
+                    costs["ours over the floor's function"] = round(now - floor, 2)
+                else:
+                    costs[name] = round(previous - now, 2)
+                previous = now
+            costs["the rest: routing, less the floor's jsonify (ours builds its Response directly)"] = round(
+                previous - floor, 2
+            )
     print(json.dumps({"floor_function_us": round(floor, 2), "costs_us": costs}))
 
 

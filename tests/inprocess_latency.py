@@ -17,6 +17,7 @@ sys.path[:0] = [os.path.join(ROOT, "function"), os.path.dirname(os.path.abspath(
 import functions_framework  # noqa: E402
 
 from examples import ADELIE, adelie_post_environ  # noqa: E402
+from procs import stdout_to_devnull  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> dict:
@@ -35,26 +36,25 @@ def main(n: int = 20000) -> None:
     from penguins.validation import PENGUIN
 
     body, environ = adelie_post_environ()
-    real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # the function's request logs
-    request_times = []
-    for i in range(n + 1000):
-        env = dict(environ)
-        env["wsgi.input"] = io.BytesIO(body)
-        started = time.perf_counter()
-        response = app(env, lambda *args: None)
-        b"".join(response)
-        response.close()
-        if i >= 1000:
-            request_times.append(time.perf_counter() - started)
-    predictor = function_main.MODELS.get().predictor
-    penguin = PENGUIN.validate_python(ADELIE)
-    measurements = measurements_of(penguin)
-    predictor_times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        predictor.predict_penguin(measurements, penguin.get("sex"), penguin["island"])
-        predictor_times.append(time.perf_counter() - started)
-    sys.stdout = real_stdout
+    with stdout_to_devnull():  # the function's request logs
+        request_times = []
+        for i in range(n + 1000):
+            env = dict(environ)
+            env["wsgi.input"] = io.BytesIO(body)
+            started = time.perf_counter()
+            response = app(env, lambda *args: None)
+            b"".join(response)
+            response.close()
+            if i >= 1000:
+                request_times.append(time.perf_counter() - started)
+        predictor = function_main.MODELS.get().predictor
+        penguin = PENGUIN.validate_python(ADELIE)
+        measurements = measurements_of(penguin)
+        predictor_times = []
+        for _ in range(n):
+            started = time.perf_counter()
+            predictor.predict_penguin(measurements, penguin.get("sex"), penguin["island"])
+            predictor_times.append(time.perf_counter() - started)
     print(json.dumps({"request": percentiles(request_times), "predictor": percentiles(predictor_times)}))
 
 

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -60,3 +61,18 @@ def function_command(port: int, source: Path | None = None, bin_dir: Path | None
         "--port",
         str(port),
     ]
+
+
+@contextmanager
+def stdout_to_devnull():
+    """Point file descriptor 1 at /dev/null: the function's log lines take their real path, unseen."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)

@@ -39,8 +39,13 @@ def test_single_prediction(client, path, species):
     body = PredictionResponse.model_validate(response.get_json())
     assert body.prediction == species
     assert body.warnings == []
-    assert response.headers["X-Model-Version"] == body.model_version
+    assert response.headers["X-Model-Source"] == "bundled"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    # The version is in the body: no header repeats it (each header costs on every request).
+    assert sorted(name for name in response.headers.keys() if name.startswith("X-")) == [
+        "X-Content-Type-Options",
+        "X-Model-Source",
+    ]
 
 
 def test_batch_prediction_keeps_order(client):

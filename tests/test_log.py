@@ -1,20 +1,14 @@
-"""Request log lines: every one written, in order, together when requests overlap, at once when alone."""
+"""Request log lines: each one written at once and whole, whatever the threads and the path."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
+from conftest import FUNCTION_DIR
 from penguins import log
-
-
-@pytest.fixture(autouse=True)
-def _no_requests_in_flight():
-    log.flush()
-    log._in_flight = 0
-    yield
-    log._in_flight = 0
 
 
 def request_lines(out: str) -> list[str]:
@@ -25,42 +19,42 @@ def entry(path: str) -> None:
     log.request_entry("GET", path, 200, 0.001, None, None)
 
 
-def test_a_request_alone_is_written_at_once(capsys):
-    log.request_started()
-    entry("/alone")
-    assert request_lines(capsys.readouterr().out) == ["GET /alone 200"]
-
-
-def test_overlapping_requests_are_written_together_in_order_when_the_last_ends(capsys):
-    for _ in range(3):
-        log.request_started()
-    entry("/a")
-    entry("/b")
-    assert capsys.readouterr().out == ""  # one still in flight: the lines wait
-    entry("/c")
-    assert request_lines(capsys.readouterr().out) == ["GET /a 200", "GET /b 200", "GET /c 200"]
-
-
-def test_lines_never_wait_in_numbers(capsys):
-    for _ in range(log.MAX_PENDING_LINES + 1):
-        log.request_started()
-    for i in range(log.MAX_PENDING_LINES):
-        entry(f"/{i}")
-    assert len(request_lines(capsys.readouterr().out)) == log.MAX_PENDING_LINES
-
-
-def test_an_event_is_written_at_once_after_the_lines_waiting(capsys):
-    log.request_started()
-    log.request_started()
+def test_each_line_is_written_at_once_in_order(capsys):
     entry("/first")
+    assert request_lines(capsys.readouterr().out) == ["GET /first 200"]  # nothing waits in a buffer
     log.emit("ERROR", "model store down")
-    assert request_lines(capsys.readouterr().out) == ["GET /first 200", "model store down"]
+    entry("/second")
+    assert request_lines(capsys.readouterr().out) == ["model store down", "GET /second 200"]
+
+
+def test_lines_from_many_threads_arrive_whole(capsys):
+    paths = [f"/{thread}/{i}" for thread in range(8) for i in range(200)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(entry, paths))
+    assert sorted(request_lines(capsys.readouterr().out)) == sorted(f"GET {path} 200" for path in paths)
+
+
+def test_the_real_stdout_gets_whole_lines_from_its_file_descriptor():
+    script = (
+        "import sys, threading; sys.path.insert(0, sys.argv[1]); from penguins import log\n"
+        "def run(t):\n"
+        "    for i in range(50):\n"
+        "        log.request_entry('GET', f'/{t}/{i}', 200, 0.001, None, None, {'pad': 'x' * 100_000})\n"
+        "threads = [threading.Thread(target=run, args=(t,)) for t in range(4)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+    )
+    # Lines longer than a pipe holds (64 KiB), from four threads at once: each write is split.
+    run = subprocess.run([sys.executable, "-c", script, str(FUNCTION_DIR)], capture_output=True, check=True, timeout=60)
+    lines = run.stdout.split(b"\n")
+    assert lines[-1] == b""
+    assert sorted(json.loads(line)["message"] for line in lines[:-1]) == sorted(
+        f"GET /{t}/{i} 200" for t in range(4) for i in range(50)
+    )
 
 
 def test_lines_are_the_same_json_whatever_the_path_and_the_cache_stays_bounded(capsys):
     paths = [f'/odd "path" \\ {i} \u00e9\n' for i in range(log.MAX_LINE_STARTS + 50)]
     for path in paths:
-        log.request_started()
         log.request_entry("GET", path, 404, 0.25, "a" * 32, "proj", {"error": f"no {path}"})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["httpRequest"]["requestUrl"] for line in lines] == paths

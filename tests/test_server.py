@@ -22,7 +22,7 @@ def test_seed_examples(server, species):
     assert status == 200
     assert body["prediction"] == species
     assert abs(sum(body["probabilities"].values()) - 1) < 1e-5
-    assert headers["X-Model-Version"] == body["model_version"]
+    assert headers["X-Model-Source"] == "bundled" and "X-Model-Version" not in headers
 
 
 @pytest.mark.parametrize(

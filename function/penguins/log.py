@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
+import os
 import re
 import sys
 import threading
@@ -37,51 +37,35 @@ def emit(severity: str, message: str, **fields: object) -> None:
 
 
 def _write(entry: dict) -> None:
-    line = orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE)
-    with _write_lock:
-        _REQUEST_LINES.append(line)
-        _flush_locked()
+    _write_line(orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE))
 
 
-# Request lines wait here while other requests are in flight, and go out in one write when the last one
-# finishes (or MAX_PENDING_LINES wait). A write to stdout is a system call that releases the GIL: one
-# per request means one more hand-over of the interpreter per request under load, which cost more than
-# everything else the function adds to the framework (py-spy, under wrk). An idle instance has nothing
-# waiting, so no line is ever late by more than the requests it shared the instance with.
-MAX_PENDING_LINES = 64
-_REQUEST_LINES: list[bytes] = []
-_in_flight = 0
-
-
-def request_started() -> None:
-    """Count a request in: its log line may wait for the others in flight."""
-    global _in_flight
-    with _write_lock:
-        _in_flight += 1
-
-
-def _flush_locked() -> None:
-    if not _REQUEST_LINES:
-        return
-    data = b"".join(_REQUEST_LINES)
-    _REQUEST_LINES.clear()
+def _write_line(line: bytes) -> None:
+    """Write one line now, whole: the lock keeps threads' lines from interleaving."""
     stream = sys.stdout
-    buffer = getattr(stream, "buffer", None)
-    if buffer is not None:
-        buffer.write(data)
-        buffer.flush()
-    else:  # a text-only stream (a test's capture, say)
-        stream.write(data.decode())
-        stream.flush()
-
-
-def flush() -> None:
-    """Write every waiting line now."""
     with _write_lock:
-        _flush_locked()
+        if stream is sys.__stdout__ and _STDOUT_FD is not None:
+            # Straight to the file descriptor: sys.stdout's buffer and text layers cost more per line than
+            # the system call, and every line is written at once anyway (an instance may be throttled
+            # as soon as it has answered, so nothing waits in a buffer).
+            written = os.write(_STDOUT_FD, line)
+            if written < len(line):  # a signal cut the write short: the rest, never a torn line
+                view = memoryview(line)[written:]
+                while view:
+                    view = view[os.write(_STDOUT_FD, view) :]
+        else:  # a replaced stdout (a test's capture, say)
+            stream.write(line.decode())
+            stream.flush()
 
 
-atexit.register(flush)
+def _stdout_fd() -> int | None:
+    try:
+        return sys.__stdout__.fileno() if sys.__stdout__ is not None else None
+    except (AttributeError, OSError, ValueError):  # no real stdout: write through the stream instead
+        return None
+
+
+_STDOUT_FD = _stdout_fd()
 
 
 # The start of a request line, up to its latency, per (method, path, status): encoded once by orjson
@@ -114,16 +98,10 @@ def request_entry(
     project_id: str | None,
     fields: dict | None = None,
 ) -> None:
-    """Log one answered request (counted in by request_started); fields are added to the line."""
+    """Log one answered request; fields are added to the line."""
     if trace:
         trace = f"projects/{project_id}/traces/{trace}" if project_id else trace
         fields = {"logging.googleapis.com/trace": trace, **(fields or {})}
     end = b"," + orjson.dumps(fields, default=str)[1:] + b"\n" if fields else b"}\n"
     line = b"".join((_line_start(method, path, status), b'%.6fs"}' % latency_s, end))
-    global _in_flight
-    with _write_lock:
-        if _in_flight:  # not counted in: a test calling this directly
-            _in_flight -= 1
-        _REQUEST_LINES.append(line)
-        if _in_flight == 0 or len(_REQUEST_LINES) >= MAX_PENDING_LINES:
-            _flush_locked()
+    _write_line(line)
