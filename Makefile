@@ -12,7 +12,7 @@ LEAN := .venv-lean
 HOST ?=
 USERS ?= 20
 LOAD_TIME ?= 30s
-.PHONY: help venv serve serve-gcs test test-slow model schemas bench load clean
+.PHONY: help venv serve serve-gcs test test-slow model schemas lock bench load clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +41,9 @@ model: $(INSTALLED) ## Retrain the bundled model into function/model (SEED=0)
 
 schemas: $(INSTALLED) ## Regenerate function/penguins/request_schemas.json from the pydantic models in schema.py
 	cd function && ../$(BIN)/python -m penguins.schema
+
+lock: ## Re-pin function/requirements.txt's transitive dependencies from a fresh venv of its direct pins
+	$(PYTHON) tests/lock_requirements.py
 
 $(LEAN)/.installed: function/requirements.txt
 	test -x $(LEAN)/bin/python || $(PYTHON) -m venv $(LEAN)

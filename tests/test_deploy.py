@@ -19,10 +19,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from loopback_http import send_json
 
 from conftest import BUCKET, ROOT
 from fake_gcp import FakeGcp
+from loopback_http import send_json
 
 DEPLOY = ROOT / "deploy.sh"
 BIN = Path(sys.executable).parent

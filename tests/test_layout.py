@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import json
 import re
 import subprocess
 import sys
 
 import pytest
+from packaging.requirements import Requirement
 
 from conftest import ADELIE, FUNCTION_DIR, ROOT
+from lock_requirements import REQUIREMENTS, canonical, pins
 
 SOURCES = sorted(FUNCTION_DIR.rglob("*.py"))
 
@@ -45,6 +48,16 @@ def test_runtime_requirements_are_pinned_and_lean():
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line) for line in requirements), requirements
     names = {line.split("==")[0].lower() for line in requirements}
     assert names.isdisjoint({"pandas", "scikit-learn", "sklearn", "xgboost", "xgboost-cpu"})
+
+
+def test_every_runtime_dependency_is_pinned_and_the_tests_run_on_those_pins():
+    """A deploy installs exactly what was tested: each pinned package's own requirements are pinned too."""
+    pinned = pins(REQUIREMENTS.read_text())
+    for name, line in pinned.items():
+        assert importlib.metadata.version(name) == line.split("==")[1], f"{line}: run `make venv`"
+        for requirement in map(Requirement, importlib.metadata.requires(name) or []):
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                assert canonical(requirement.name) in pinned, f"{name} needs {requirement}: run `make lock`"
 
 
 def test_serving_a_prediction_imports_neither_pydantic_nor_numpy():
