@@ -46,7 +46,8 @@ def main() -> None:
         pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
         subprocess.run([*pip, "install", "--quiet", "-r", str(direct_file)], check=True)
         frozen = subprocess.run([*pip, "freeze"], check=True, capture_output=True, text=True).stdout
-    resolved = [line for name, line in sorted(pins(frozen).items()) if name not in pins(direct)]
+    direct_names = pins(direct)
+    resolved = [line for name, line in sorted(pins(frozen).items()) if name not in direct_names]
     REQUIREMENTS.write_text(direct + header + "\n".join(resolved) + "\n")
     print(f"{REQUIREMENTS}: {len(resolved)} transitive dependencies pinned")
 

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,7 +17,8 @@ from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
 from conftest import ADELIE, ENV_VARS, ROOT, SEED_EXAMPLES, Server
-from penguins.http import PAGE_HEADERS
+from penguins.domain import ISLANDS, LIMITS, SEXES
+from penguins.http import PAGE_FILE, PAGE_HEADERS
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -154,6 +156,49 @@ def fill(page: Page, values: dict) -> None:
             field.select_option(value)
         else:
             field.fill(str(value))
+
+
+class _FormMarkup(HTMLParser):
+    """The form's inputs, the options of each select, and the text of each element with an id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: dict[str, dict] = {}
+        self.options: dict[str, list[str]] = {}
+        self.texts: dict[str, str] = {}
+        self._select: str | None = None
+        self._text_of: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attributes = dict(attrs)
+        if tag == "input" and "id" in attributes:
+            self.inputs[attributes["id"]] = attributes
+        elif tag == "select":
+            self._select = attributes["id"]
+            self.options[self._select] = []
+        elif tag == "option" and self._select:
+            self.options[self._select].append(attributes["value"])
+        self._text_of = attributes.get("id")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._text_of and data.strip():
+            self.texts[self._text_of] = data.strip()
+
+
+def test_the_pages_fields_state_the_services_own_limits_and_choices():
+    """The form is written out field by field: each one must say what the service enforces."""
+    markup = _FormMarkup()
+    markup.feed(Path(PAGE_FILE).read_text())
+    for name, limit in LIMITS.items():
+        field = markup.inputs[name]
+        assert (float(field["min"]), float(field["max"])) == (limit.low, limit.high), name
+        assert markup.texts[f"{name}-hint"] == f"{limit.low:g} to {limit.high:g} {limit.unit_name}"
+    assert markup.options["island"] == list(ISLANDS)
+    assert sorted(markup.options["sex"]) == sorted([*SEXES, "unknown"])  # "unknown": the field left out
 
 
 def test_the_page_loads_clean_under_its_csp_and_asks_nothing_outside_loopback(tab):

@@ -33,10 +33,6 @@ def emit(severity: str, message: str, **fields: object) -> None:
     """Write one structured log entry; None-valued fields are left out."""
     entry = {"severity": severity, "message": message}
     entry.update((key, value) for key, value in fields.items() if value is not None)
-    _write(entry)
-
-
-def _write(entry: dict) -> None:
     _write_line(orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE))
 
 
@@ -49,10 +45,8 @@ def _write_line(line: bytes) -> None:
             # the system call, and every line is written at once anyway (an instance may be throttled
             # as soon as it has answered, so nothing waits in a buffer).
             written = os.write(_STDOUT_FD, line)
-            if written < len(line):  # a signal cut the write short: the rest, never a torn line
-                view = memoryview(line)[written:]
-                while view:
-                    view = view[os.write(_STDOUT_FD, view) :]
+            while written < len(line):  # a signal cut the write short: the rest, never a torn line
+                written += os.write(_STDOUT_FD, line[written:])
         else:  # a replaced stdout (a test's capture, say)
             stream.write(line.decode())
             stream.flush()
@@ -60,8 +54,8 @@ def _write_line(line: bytes) -> None:
 
 def _stdout_fd() -> int | None:
     try:
-        return sys.__stdout__.fileno() if sys.__stdout__ is not None else None
-    except (AttributeError, OSError, ValueError):  # no real stdout: write through the stream instead
+        return sys.__stdout__.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (None, or no descriptor): use the stream
         return None
 
 
