@@ -11,30 +11,38 @@ GCS_PORT ?= 4443
 LEAN := .venv-lean
 HOST ?=
 USERS ?= 20
+TEST_WORKERS ?= auto
 LOAD_TIME ?= 30s
 .PHONY: help venv serve serve-gcs test test-slow model schemas lock bench load clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# Two environments: .venv-lean holds the function's own pinned set (what a deploy installs: serve and bench
+# use it), .venv the development set (training, tests). scripts/venv.sh installs with uv, or pip without it.
 $(INSTALLED): requirements.txt function/requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	PYTHON=$(PYTHON) scripts/venv.sh $(VENV) requirements.txt
 	touch $@
 
-venv: $(INSTALLED) ## Create .venv and install requirements.txt (done by every target that needs it)
+$(LEAN)/.installed: function/requirements.txt
+	PYTHON=$(PYTHON) scripts/venv.sh $(LEAN) function/requirements.txt
+	touch $@
 
-serve: $(INSTALLED) ## Serve the function on http://127.0.0.1:PORT (default 8080) with the real functions-framework
-	$(BIN)/functions-framework --target predict --source function/main.py --host 127.0.0.1 --port $(PORT)
+venv: $(INSTALLED) ## Create .venv with the development set, requirements.txt (done by every target that needs it)
+
+serve: $(LEAN)/.installed ## Serve the function on http://127.0.0.1:PORT (default 8080): the real functions-framework, the function's own packages only
+	$(LEAN)/bin/functions-framework --target predict --source function/main.py --host 127.0.0.1 --port $(PORT)
 
 serve-gcs: $(INSTALLED) ## The cloud flow locally: fake-gcs-server on GCS_PORT (4443), bundled model published, function on PORT
 	$(BIN)/python tests/fake_gcs.py --gcs-port $(GCS_PORT) --port $(PORT)
 
-test: $(INSTALLED) ## Run the whole test suite (slow tests run in their short versions)
-	$(BIN)/python -m pytest
+test: $(INSTALLED) ## Run every test (slow ones in their short versions), on all cores; installs Chromium and Node when missing
+	scripts/test-tools.sh
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
-test-slow: $(INSTALLED) ## Run the test suite including the long versions of slow tests
-	$(BIN)/python -m pytest --run-slow
+test-slow: $(INSTALLED) ## Run every test including the long versions of slow tests
+	scripts/test-tools.sh
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --run-slow
 
 model: $(INSTALLED) ## Retrain the bundled model into function/model (SEED=0)
 	$(BIN)/python -m training train --out function/model --seed $(SEED)
@@ -45,11 +53,6 @@ schemas: $(INSTALLED) ## Regenerate function/penguins/request_schemas.json from 
 lock: ## Re-pin function/requirements.txt's transitive dependencies from a fresh venv of its direct pins
 	$(PYTHON) tests/lock_requirements.py
 
-$(LEAN)/.installed: function/requirements.txt
-	test -x $(LEAN)/bin/python || $(PYTHON) -m venv $(LEAN)
-	$(LEAN)/bin/python -m pip install --quiet --disable-pip-version-check -r function/requirements.txt
-	touch $@
-
 bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv of function/requirements.txt alone) against the framework floor
 	$(LEAN)/bin/python -m compileall -q function tests/floor_function.py  # bytecode ahead, as a deployed function has it
 	$(BIN)/python tests/benchmark.py --lean $(LEAN)/bin
@@ -58,5 +61,5 @@ load: $(INSTALLED) ## Locust, headless, USERS (20) for LOAD_TIME (30s) against a
 	$(BIN)/python tests/run_load.py --host "$(HOST)" --users $(USERS) --time $(LOAD_TIME)
 
 clean: ## Remove the virtual environments and caches
-	rm -rf $(VENV) $(LEAN) .pytest_cache
+	rm -rf $(VENV) $(LEAN) .tools .pytest_cache .mypy_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

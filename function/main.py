@@ -10,6 +10,7 @@ gc.disable()
 
 import time  # noqa: E402
 import traceback  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 
 import functions_framework  # noqa: E402
 from flask import Request, Response  # noqa: E402
@@ -17,7 +18,7 @@ from werkzeug.exceptions import HTTPException  # noqa: E402
 
 from penguins import log, service  # noqa: E402
 from penguins.errors import ApiError, MethodNotAllowed, NotFound  # noqa: E402
-from penguins.http import json_response, page_response, read_json_body  # noqa: E402
+from penguins.http import discard_body, json_response, page_response, read_json_body  # noqa: E402
 from penguins.model_cache import ModelCache  # noqa: E402
 from penguins.settings import Settings  # noqa: E402
 from penguins.validation import parse_explain_flag, parse_predict_request  # noqa: E402
@@ -61,7 +62,8 @@ def _openapi(request: Request) -> tuple[int, dict, dict]:
     return 200, _openapi_document, {}
 
 
-ROUTES = {
+Handler = Callable[[Request], "tuple[int, dict, dict] | Response"]
+ROUTES: dict[str, dict[str, Handler]] = {
     "/": {"POST": _predict, "GET": _index},
     "/predict": {"POST": _predict},
     "/health": {"GET": _health},
@@ -102,7 +104,8 @@ def predict(request: Request) -> Response:
     except ApiError as exc:
         status, body, headers = exc.status, exc.body(), list(exc.headers.items())
         fields = {"error": exc.error}
-        streamed = status in (413, 415)
+        # Refused before the body was read: drop it (bounded) so the client reads this answer, not a broken pipe.
+        streamed = status in (413, 415) and not discard_body(request)
     except Exception:  # a bug, not bad input: log the traceback for the operator, never send it
         status, body = 500, {"error": "Internal error; it has been logged.", "detail": []}
         log.emit("ERROR", "unhandled exception\n" + traceback.format_exc())

@@ -1,4 +1,4 @@
-"""The code stays lint-clean and formatted (ruff), so reviews are about behaviour."""
+"""The code stays lint-clean, formatted (ruff) and type-correct (mypy), so reviews are about behaviour."""
 
 import subprocess
 import sys
@@ -6,7 +6,8 @@ from pathlib import Path
 
 from conftest import ROOT
 
-RUFF = Path(sys.executable).parent / "ruff"
+BIN = Path(sys.executable).parent
+RUFF = BIN / "ruff"
 
 
 def test_ruff_check():
@@ -17,3 +18,9 @@ def test_ruff_check():
 def test_ruff_format():
     result = subprocess.run([str(RUFF), "format", "--check", "."], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_mypy():
+    """function/ and training/ type-check clean (pyproject.toml's [tool.mypy] names them)."""
+    result = subprocess.run([str(BIN / "mypy")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

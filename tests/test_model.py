@@ -9,6 +9,7 @@ from palmerpenguins import load_penguins
 
 from conftest import BUNDLED_MODEL, SEED_EXAMPLES, penguin_rows
 from penguins.domain import SPECIES
+from penguins.features import measurements_of
 from penguins.model_cache import load_served_model
 from penguins.service import predict
 from penguins.validation import PENGUIN
@@ -81,6 +82,19 @@ UNLIKE = "unlike any species in the training data"
 def test_an_odd_bird_gets_a_plain_warning(model, bird):
     [answer] = predict(model, [PENGUIN.validate_python(bird)])
     assert any(UNLIKE in warning for warning in answer["warnings"])
+
+
+@pytest.mark.parametrize("bird", ODD_BIRDS)
+def test_the_odd_bird_warning_names_the_predicted_species_and_why_the_nearest_differs(model, bird):
+    [answer] = predict(model, [PENGUIN.validate_python(bird)])
+    [warning] = [w for w in answer["warnings"] if UNLIKE in w]
+    typicality = model.typicality
+    distances = {name: typicality.squared_distance(name, measurements_of(bird)) for name in model.classes}
+    nearest = min(distances, key=distances.__getitem__)
+    if nearest == answer["prediction"]:
+        assert f"closest to {nearest})" in warning
+    else:  # the sentence must explain the disagreement, not leave "nearest Adelie" beside a Chinstrap answer
+        assert f"closest to {nearest}, yet the model answers {answer['prediction']} because" in warning
 
 
 def test_real_penguins_are_rarely_called_odd(model):

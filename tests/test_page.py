@@ -3,6 +3,8 @@ Debian's /usr/bin/chromium, never a downloaded browser) against a real functions
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import math
@@ -18,7 +20,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from conftest import ADELIE, ENV_VARS, ROOT, SEED_EXAMPLES, Server
 from penguins.domain import ISLANDS, LIMITS, SEXES
-from penguins.http import PAGE_FILE, PAGE_HEADERS
+from penguins.http import PAGE_FILE, page_headers
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -48,7 +50,7 @@ LABELS = {
     "sex": "Sex",
 }
 PENGUIN = {name: ADELIE[name] for name in FIELDS}  # what the prefilled form sends (year is not on the form)
-CSP = dict(PAGE_HEADERS)["Content-Security-Policy"]
+CSP = dict(page_headers())["Content-Security-Policy"]
 # Recorded before any of the page's own code runs; the CSP does not apply to scripts injected by the browser driver.
 CSP_PROBE = (
     "window.cspViolations = [];"
@@ -199,6 +201,34 @@ def test_the_pages_fields_state_the_services_own_limits_and_choices():
         assert markup.texts[f"{name}-hint"] == f"{limit.low:g} to {limit.high:g} {limit.unit_name}"
     assert markup.options["island"] == list(ISLANDS)
     assert sorted(markup.options["sex"]) == sorted([*SEXES, "unknown"])  # "unknown": the field left out
+
+
+def test_the_csp_allows_only_the_pages_own_script_and_style_by_hash():
+    html = Path(PAGE_FILE).read_bytes()
+    assert "unsafe-inline" not in CSP and "unsafe-eval" not in CSP
+    directives = dict(part.strip().split(" ", 1) for part in CSP.split(";"))
+    for tag, directive in (("script", "script-src"), ("style", "style-src")):
+        blocks = re.findall(f"<{tag}>(.*?)</{tag}>".encode(), html, re.S)
+        assert len(blocks) == html.count(f"<{tag}".encode()) >= 1  # no block the hashing regex would miss
+        expected = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(b).digest()).decode()}'" for b in blocks)
+        assert directives[directive] == expected
+    assert not re.search(rb"\son[a-z]+\s*=|javascript:", html), "inline handlers need 'unsafe-inline': none allowed"
+
+
+def test_a_script_injected_into_the_page_does_not_run(tab):
+    tab.open()
+    ran = tab.page.evaluate(
+        """() => new Promise((resolve) => {
+            window.injected = false;
+            document.addEventListener('securitypolicyviolation', () => resolve(window.injected), {once: true});
+            const script = document.createElement('script');
+            script.textContent = 'window.injected = true';
+            document.body.appendChild(script);
+        })"""
+    )
+    assert ran is False
+    assert any(v.startswith("script-src") for v in tab.page.evaluate("window.cspViolations"))
+    tab.page.evaluate("window.cspViolations = []")  # the one violation this test made on purpose
 
 
 def test_the_page_loads_clean_under_its_csp_and_asks_nothing_outside_loopback(tab):

@@ -32,7 +32,7 @@ def golden_rows() -> list[dict]:
     )
     rows = []
     for index, r in picked.iterrows():
-        penguin = {name: float(r[name]) for name in MEASUREMENTS}
+        penguin: dict[str, object] = {name: float(r[name]) for name in MEASUREMENTS}
         penguin["island"] = frame.at[index, "island"]
         sex = frame.at[index, "sex"]
         penguin["sex"] = None if pd.isna(sex) else sex

@@ -56,7 +56,8 @@ def encode_values(
 
 def encode(penguin: dict) -> list[float]:
     """Encode a validated penguin (a dict from validation; sex may be absent) into a model row."""
-    return encode_values(*measurements_of(penguin), penguin.get("sex"), penguin["island"])
+    bill_length, bill_depth, flipper_length, body_mass = measurements_of(penguin)
+    return encode_values(bill_length, bill_depth, flipper_length, body_mass, penguin.get("sex"), penguin["island"])
 
 
 def encoding_description() -> dict[str, object]:

@@ -31,7 +31,7 @@ def trace_id(environ: dict) -> str | None:
 
 def emit(severity: str, message: str, **fields: object) -> None:
     """Write one structured log entry; None-valued fields are left out."""
-    entry = {"severity": severity, "message": message}
+    entry: dict[str, object] = {"severity": severity, "message": message}
     entry.update((key, value) for key, value in fields.items() if value is not None)
     _write_line(orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE))
 
@@ -54,7 +54,7 @@ def _write_line(line: bytes) -> None:
 
 def _stdout_fd() -> int | None:
     try:
-        return sys.__stdout__.fileno()
+        return sys.__stdout__.fileno()  # type: ignore[union-attr]  # None is caught below
     except (AttributeError, OSError, ValueError):  # no real stdout (None, or no descriptor): use the stream
         return None
 

@@ -15,7 +15,7 @@ import re
 import shutil
 import tempfile
 import threading
-from typing import NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from . import log
 from .artifact import ARTIFACT_FILES, MANIFEST_FILE, MODEL_FILE, Artifact, parse_artifact, read_artifact_dir
@@ -219,7 +219,7 @@ class _storage_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind, exc, tb) -> bool:
+    def __exit__(self, kind, exc, tb) -> Literal[False]:
         if exc is None or not isinstance(exc, Exception) or isinstance(exc, (ArtifactError, StorageError)):
             return False
         from google.api_core import exceptions as api

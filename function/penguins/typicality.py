@@ -42,7 +42,15 @@ class Typicality:
         distance, nearest = min((self.squared_distance(name, x), name) for name in self._order)
         if distance <= self.threshold:
             return None
+        if nearest == predicted:
+            return (
+                f"This combination of measurements is unlike any species in the training data (it is closest to "
+                f"{predicted}); the model can only answer with one of its three species, so this answer may be wrong"
+            )
+        # The two checks look at the bird differently: the distance weighs all four measurements together,
+        # the model the few that best tell the species apart. Say so, or the answer reads as a contradiction.
         return (
-            "This combination of measurements is unlike any species in the training data (the nearest is "
-            f"{nearest}); the model can only answer with one of its three species, so this answer may be wrong"
+            f"This combination of measurements is unlike any species in the training data. Taken together, the "
+            f"four measurements are closest to {nearest}, yet the model answers {predicted} because it decides on "
+            "the few measurements that best tell the species apart; the two disagree, so this answer may be wrong"
         )

@@ -6,8 +6,9 @@ import difflib
 import json
 import math
 import os
+from typing import Any
 
-from pydantic_core import SchemaValidator, ValidationError, from_json
+from pydantic_core import ErrorDetails, SchemaValidator, ValidationError, from_json
 
 from .domain import ISLANDS, LIMITS, SEXES
 from .errors import InvalidInput, MalformedJson
@@ -40,7 +41,7 @@ def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
     result = dict(pairs)
     if len(result) != len(pairs):
         seen: set[str] = set()
-        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
         raise _DuplicateKey(f"the key {duplicate[:40]!r} appears twice in one object")
     return result
 
@@ -152,7 +153,7 @@ def _key_count(raw: bytes) -> int:
 def invalid_input(exc: ValidationError) -> InvalidInput:
     """A 422 listing every violation (up to MAX_DETAILS), each with a sentence that says what to fix."""
     errors = exc.errors(include_url=False, include_context=False)
-    detail = [
+    detail: list[dict[str, Any]] = [
         {"loc": list(err["loc"]), "msg": _message(err), "type": _ERROR_TYPES.get(err["type"], err["type"])}
         for err in errors[:MAX_DETAILS]
     ]
@@ -167,13 +168,15 @@ def invalid_input(exc: ValidationError) -> InvalidInput:
     return InvalidInput(sentence, detail)
 
 
-def _message(err: dict) -> str:
+def _message(err: ErrorDetails) -> str:
     loc = err["loc"]
-    field = loc[-1] if loc else ""
+    field = loc[-1] if loc else ""  # an index for a batch item itself
     where = _where(loc)
     kind = err["type"]
     value = err.get("input")
-    limit = LIMITS.get(field) if isinstance(field, str) else None
+    if not isinstance(field, str):
+        field = ""
+    limit = LIMITS.get(field)
     if kind == "missing":
         if limit:
             return f"{where} is required: a number in {limit.unit_name} between {limit.low:g} and {limit.high:g}"
