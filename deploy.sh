@@ -102,14 +102,11 @@ while (($#)); do
   esac
 done
 
-for name in CONCURRENCY MIN_INSTANCES MAX_INSTANCES SMOKE_RETRIES; do
-  [[ ${!name} =~ ^[0-9]+$ ]] || usage_error "$name must be a whole number; got '${!name}'"
-done
-((MIN_INSTANCES <= MAX_INSTANCES)) || usage_error "--min-instances ($MIN_INSTANCES) is above --max-instances ($MAX_INSTANCES)"
-[[ $PUBLIC == true || $PUBLIC == false ]] || usage_error "PUBLIC must be true or false; got '$PUBLIC'"
-[[ $DRY_RUN == true || $DRY_RUN == false ]] || usage_error "DRY_RUN must be true or false; got '$DRY_RUN'"
 MODEL_PREFIX=${MODEL_PREFIX#/}
 MODEL_PREFIX=${MODEL_PREFIX%/}
+# shellcheck source=deploy/options.sh
+source "$ROOT/deploy/options.sh"
+check_options  # every value, before any gcloud call
 
 # The artifact is relative to where the script was called; everything else to the repository.
 [[ $ARTIFACT == /* ]] || ARTIFACT="$PWD/$ARTIFACT"
@@ -153,7 +150,9 @@ if [[ -z $PROJECT ]]; then
   PROJECT=$(gcloud config get-value project 2>/dev/null || true)
   [[ -n $PROJECT ]] || die "no project: pass --project PROJECT_ID, or run: gcloud config set project PROJECT_ID"
 fi
+check_options  # again: the project may have come from gcloud's config
 BUCKET="${BUCKET:-$PROJECT-penguin-models}"
+check_bucket_name "$BUCKET"
 if [[ -z $SERVICE_ACCOUNT_ID ]]; then  # the function's name, made a valid account id (6-30 characters)
   SERVICE_ACCOUNT_ID=${FUNCTION_NAME//_/-}
   ((${#SERVICE_ACCOUNT_ID} >= 6)) || SERVICE_ACCOUNT_ID+=-function

