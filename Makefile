@@ -38,11 +38,11 @@ serve-gcs: $(INSTALLED) ## The cloud flow locally: fake-gcs-server on GCS_PORT (
 
 test: $(INSTALLED) ## Run every test (slow ones in their short versions), on all cores; installs Chromium and Node when missing
 	scripts/test-tools.sh
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-slow: $(INSTALLED) ## Run every test including the long versions of slow tests
 	scripts/test-tools.sh
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --run-slow
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --run-slow
 
 model: $(INSTALLED) ## Retrain the bundled model into function/model (SEED=0)
 	$(BIN)/python -m training train --out function/model --seed $(SEED)

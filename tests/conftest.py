@@ -39,6 +39,20 @@ def pytest_addoption(parser):
     parser.addoption("--run-slow", action="store_true", help="run the long versions of tests marked slow")
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """A skipped test fails the run: every test needs only what `make test` installs, so a skip hides a gap."""
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller sees every report
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and exitstatus == pytest.ExitCode.OK:
+        reporter.write_line(
+            f"FAILED: {len(skipped)} test(s) skipped; install what they need (scripts/test-tools.sh) or fix them",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture
 def long_run(request) -> bool:
     """True under --run-slow: slow tests scale up to their full size."""
