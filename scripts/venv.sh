@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/venv.sh VENV REQUIREMENTS...: create VENV when missing and install the pinned requirements into it.
 # uv does it in about a second where pip takes half a minute; uv is taken from PATH, else installed once
-# into .tools/ from the package registry; when uv cannot be had (or fails), pip does the same job.
+# into .tools/uv from the package registry; when uv cannot be had (or fails), pip does the same job.
 set -euo pipefail
 UV_VERSION=0.13.8
 venv=$1
@@ -12,13 +12,14 @@ tools=.tools
 find_uv() {
   if command -v uv >/dev/null 2>&1; then
     command -v uv
-  elif [[ -x $tools/bin/uv ]]; then
-    echo "$tools/bin/uv"
+  elif [[ -x $tools/uv/bin/uv ]]; then
+    echo "$tools/uv/bin/uv"
   else
-    echo "installing uv $UV_VERSION into $tools/ (once; pip is used if this fails)" >&2
-    if "$python" -m venv "$tools" >&2 &&
-      "$tools/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" >&2; then
-      echo "$tools/bin/uv"
+    # Straight into a folder with the interpreter's own pip: a venv for it would cost more (ensurepip)
+    # than everything uv then does.
+    echo "installing uv $UV_VERSION into $tools/uv (once; pip is used if this fails)" >&2
+    if "$python" -m pip install --quiet --disable-pip-version-check --target "$tools/uv" "uv==$UV_VERSION" >&2; then
+      echo "$tools/uv/bin/uv"
     fi
   fi
 }
