@@ -286,14 +286,10 @@ def validate_rows(rows: Sequence[dict | str]) -> list[dict | str]:
     islands, sexes = _ISLAND_AS_WRITTEN, _SEX_AS_WRITTEN
     for row in fields:
         island, sex = row.get("island"), row.get("sex")
-        if island in islands:
-            row["island"] = islands[island]
-        elif isinstance(island, str):
-            row["island"] = _ISLAND_BY_FOLDED.get(island.strip().casefold(), island)
-        if sex in sexes:
-            row["sex"] = sexes[sex]
-        elif isinstance(sex, str):
-            row["sex"] = _SEX_BY_FOLDED.get(sex.strip().casefold(), sex)
+        if isinstance(island, str):
+            row["island"] = islands.get(island) or _ISLAND_BY_FOLDED.get(island.strip().casefold(), island)
+        if isinstance(sex, str):
+            row["sex"] = sexes[sex] if sex in sexes else _SEX_BY_FOLDED.get(sex.strip().casefold(), sex)
     problems: dict[int, list[str]] = {}
     try:  # every row in one call: the common case of a clean file
         penguins = BATCH.validate_python({"instances": fields})["instances"] if fields else []
