@@ -42,7 +42,7 @@ def _predict(request: Request) -> tuple[int, dict | Response, dict]:
     if b'"calls"' in body:  # maybe BigQuery's envelope (no penguin holds that word): its codec decides
         from penguins.codecs import bigquery
 
-        answered = bigquery.answer(body, SETTINGS, MODELS)
+        answered = bigquery.answer(request, body, SETTINGS, MODELS)
         if answered is not None:
             return answered
     penguins, is_batch, explain = parse_predict_request(body, SETTINGS.max_batch_size)

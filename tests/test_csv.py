@@ -276,3 +276,11 @@ def test_any_csv_body_parses_or_is_a_4xx_never_an_exception(long_run):
 
     check()
     print(f"\nhypothesis (CSV bodies): {len(counted)} cases")
+
+
+@pytest.mark.parametrize(("query", "status"), [("?explain=maybe", 422), ("?explain=true", 200), ("?x=1", 200)])
+def test_the_query_is_held_to_the_contract(client, query, status):
+    response = post_csv(client, SEED_CSV, headers=CSV_IN, path="/predict" + query)
+    assert response.status_code == status
+    if status == 200:  # contributions are for JSON penguins: a CSV's answer has none
+        assert all("contributions" not in p for p in response.get_json()["predictions"])

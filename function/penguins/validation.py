@@ -7,11 +7,15 @@ import json
 import math
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic_core import SchemaValidator, ValidationError, from_json
 
 from .domain import ISLANDS, LIMITS, SEXES
 from .errors import InvalidInput, MalformedJson
+
+if TYPE_CHECKING:
+    from flask import Request
 
 # pydantic-core validators for schema.py's models, exported by `python -m penguins.schema` (see there):
 # they validate exactly as the models do, to plain dicts, without importing pydantic on a cold start.
@@ -321,6 +325,12 @@ def _row_message(err: dict) -> str:
     if field in _CHOICES and value is None:
         return f"{field} has no value: it needs one of {_options(field)}"
     return _message(err)
+
+
+def refuse_bad_query(request: Request) -> None:
+    """Hold another format's request to the query the contract documents (?explain adds nothing to its answer)."""
+    if request.environ.get("QUERY_STRING"):
+        parse_explain_flag(request.args.get("explain"))
 
 
 def parse_explain_flag(query_value: str | None) -> bool:

@@ -6,13 +6,14 @@ unusable as a whole a 400 {"errorMessage": ...}: bad input never fails a query b
 
 from __future__ import annotations
 
+from flask import Request
 from pydantic_core import from_json
 
 from .. import service
 from ..errors import BigQueryEnvelopeError
 from ..model_cache import ModelCache
 from ..settings import Settings
-from ..validation import validate_rows
+from ..validation import refuse_bad_query, validate_rows
 
 # The SQL signature deploy/bigquery.sh creates: the arguments of each call, in order.
 SQL_ARGUMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "island", "sex")
@@ -23,7 +24,7 @@ SQL_SIGNATURE = (
 _ARITY_ERROR = f"a call must hold {len(SQL_ARGUMENTS)} arguments, as {SQL_SIGNATURE.split(' RETURNS')[0]} declares"
 
 
-def answer(raw: bytes, settings: Settings, models: ModelCache) -> tuple[int, dict, dict] | None:
+def answer(request: Request, raw: bytes, settings: Settings, models: ModelCache) -> tuple[int, dict, dict] | None:
     """The replies to BigQuery's request, or None when the body is not its envelope (the JSON path answers)."""
     try:
         envelope = from_json(raw)
@@ -31,6 +32,7 @@ def answer(raw: bytes, settings: Settings, models: ModelCache) -> tuple[int, dic
         return None
     if not isinstance(envelope, dict) or "calls" not in envelope:
         return None
+    refuse_bad_query(request)
     calls = envelope["calls"]
     if not isinstance(calls, list):
         raise BigQueryEnvelopeError(
@@ -41,6 +43,9 @@ def answer(raw: bytes, settings: Settings, models: ModelCache) -> tuple[int, dic
             f"The request holds {len(calls)} calls; the limit is {settings.max_batch_size} per request: "
             f"create the function with max_batching_rows <= {settings.max_batch_size}"
         )
+    for index, call in enumerate(calls):
+        if not isinstance(call, list):  # BigQuery sends arrays: this request comes from something else
+            raise BigQueryEnvelopeError(f"calls[{index}] must be an array of arguments; got {call!r:.40}")
     rows = validate_rows([_row(call) for call in calls])
     model = models.get()
     replies = service.predict_rows(model, rows)
@@ -58,10 +63,8 @@ def answer(raw: bytes, settings: Settings, models: ModelCache) -> tuple[int, dic
     return 200, {"replies": replies}, fields
 
 
-def _row(call: object) -> dict | str:
+def _row(call: list) -> dict | str:
     """A call's arguments by name, or why they cannot be a penguin's."""
-    if not isinstance(call, list):
-        return f"{_ARITY_ERROR}; got {call!r:.40} rather than an array"
     if len(call) != len(SQL_ARGUMENTS):
         return f"{_ARITY_ERROR}; got {len(call)}"
     return dict(zip(SQL_ARGUMENTS, call))

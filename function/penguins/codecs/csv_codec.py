@@ -17,7 +17,7 @@ from ..errors import InvalidInput, MalformedCsv, UnsupportedMediaType
 from ..http import BASE_HEADERS, read_body
 from ..model_cache import ModelCache
 from ..settings import Settings
-from ..validation import validate_rows
+from ..validation import refuse_bad_query, validate_rows
 
 CSV_MIMETYPES = ("text/csv", "application/csv")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -56,6 +56,7 @@ def accepts(content_type: str) -> bool:
 def answer(request: Request, settings: Settings, models: ModelCache) -> tuple[int, dict | Response, dict]:
     """Answer a CSV request: CSV with `Accept: text/csv`, JSON otherwise; the log's fields as main.py expects."""
     _refuse_other_charsets(request.environ.get("CONTENT_TYPE", ""))
+    refuse_bad_query(request)
     table = parse(read_body(request, settings.max_body_bytes), settings.max_batch_size)
     model = models.get()
     answers = service.predict_rows(model, table.rows)
