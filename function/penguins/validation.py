@@ -273,9 +273,9 @@ _ISLAND_BY_FOLDED = {island.casefold(): island for island in ISLANDS}
 _SEX_BY_FOLDED: dict[str, str | None] = {sex.casefold(): sex for sex in SEXES} | {"": None, "na": None, ".": None}
 # The spellings tables use, looked up as they come; any other goes through strip and casefold.
 _ISLAND_AS_WRITTEN = {spelling: island for island in ISLANDS for spelling in (island, island.upper(), island.lower())}
-_SEX_AS_WRITTEN = {
+_SEX_AS_WRITTEN: dict[str | None, str | None] = {
     spelling: sex for folded, sex in _SEX_BY_FOLDED.items() for spelling in (folded, folded.upper(), folded.title())
-}
+} | {None: None}
 
 
 def validate_rows(rows: Sequence[dict | str]) -> list[dict | str]:
@@ -289,11 +289,11 @@ def validate_rows(rows: Sequence[dict | str]) -> list[dict | str]:
     fields = [row for row in rows if not isinstance(row, str)]
     islands, sexes = _ISLAND_AS_WRITTEN, _SEX_AS_WRITTEN
     for row in fields:
-        island, sex = row.get("island"), row.get("sex")
-        if isinstance(island, str):
-            row["island"] = islands.get(island) or _ISLAND_BY_FOLDED.get(island.strip().casefold(), island)
-        if isinstance(sex, str):
-            row["sex"] = sexes[sex] if sex in sexes else _SEX_BY_FOLDED.get(sex.strip().casefold(), sex)
+        try:  # the spellings tables use, at the cost of two lookups a row
+            row["island"] = islands[row["island"]]
+            row["sex"] = sexes[row.get("sex")]
+        except (KeyError, TypeError):  # any other spelling, a missing island, a value that is not text
+            _match_categories(row)
     problems: dict[int, list[str]] = {}
     try:  # every row in one call: the common case of a clean file
         penguins = BATCH.validate_python({"instances": fields})["instances"] if fields else []
@@ -306,6 +306,14 @@ def validate_rows(rows: Sequence[dict | str]) -> list[dict | str]:
         penguins = ["; ".join(problems[index]) if index in problems else next(valid) for index in range(len(fields))]
     answers = iter(penguins)
     return [row if isinstance(row, str) else next(answers) for row in rows]
+
+
+def _match_categories(row: dict) -> None:
+    island, sex = row.get("island"), row.get("sex")
+    if isinstance(island, str):
+        row["island"] = _ISLAND_BY_FOLDED.get(island.strip().casefold(), island)
+    if isinstance(sex, str):
+        row["sex"] = _SEX_BY_FOLDED.get(sex.strip().casefold(), sex)
 
 
 def _row_message(err: dict) -> str:

@@ -166,23 +166,23 @@ def _columns(header: list[str], text: str) -> dict[str, int]:
 def _rows(records: list[list[str]], lines: list[int], columns: dict[str, int], width: int) -> list[dict | str]:
     """Each record's fields for validation (numbers parsed, empty cells as None), or why its shape is wrong."""
     measurements = itemgetter(*(columns[field] for field in MEASUREMENTS))
+    bill_length, bill_depth, flipper, mass = MEASUREMENTS
     island = columns["island"]
     sex = columns.get("sex")
     rows: list[dict | str] = []
+    append = rows.append
     for record, line in zip(records, lines):
         if len(record) != width:
             fix = "a cell holding a comma must be quoted" if len(record) > width else "a cell is missing"
-            rows.append(f"line {line} has {len(record)} cells where the header names {width} columns: {fix}")
+            append(f"line {line} has {len(record)} cells where the header names {width} columns: {fix}")
             continue
         cells = measurements(record)
-        try:
-            row = dict(zip(MEASUREMENTS, map(float, cells)))
+        categories = {"island": record[island] or None, "sex": None if sex is None else record[sex]}
+        try:  # a dict display: twice as fast as dict(zip(...)), and this runs for every row
+            append({bill_length: float(cells[0]), bill_depth: float(cells[1]), flipper: float(cells[2]),
+                    mass: float(cells[3]), **categories})  # fmt: skip
         except ValueError:  # the rare row: cell by cell
-            row = dict(zip(MEASUREMENTS, map(_measurement, cells)))
-        row["island"] = record[island] or None
-        if sex is not None:
-            row["sex"] = record[sex]
-        rows.append(row)
+            append({**dict(zip(MEASUREMENTS, map(_measurement, cells))), **categories})
     return rows
 
 
@@ -208,17 +208,19 @@ def encode(table: Table, answers: list[dict]) -> bytes:
     writer = csv.writer(lines, lineterminator="")
     writer.writerow([table.header[index] for index in kept])  # never empty: the required columns are kept
     writer.writerows(records)
-    # The answer's cells are written here: orjson formats the probabilities ~5x faster than csv's float repr,
-    # and they, like the species, never need quoting.
+    # The answer's cells are written here: orjson formats all the probabilities in one call, ~5x faster than
+    # csv's float repr, and they, like the species, never need quoting.
     no_answer = "," * (len(ANSWER_COLUMNS) - 1)
+    answered = [answer_ for answer_ in answers if "error" not in answer_]
+    numbers = iter(
+        orjson.dumps([[a["probabilities"][name] for name in SPECIES] for a in answered]).decode()[2:-2].split("],[")
+    )
     suffixes = [",".join(ANSWER_COLUMNS)]
     for answer_ in answers:
         error = answer_.get("error")
         if error is None:
-            p = answer_["probabilities"]
-            numbers = orjson.dumps([p[name] for name in SPECIES])[1:-1].decode()
             warnings = _quoted(WARNING_SEPARATOR.join(answer_["warnings"]))
-            suffixes.append(f"{answer_['prediction']},{numbers},{warnings},")
+            suffixes.append(f"{answer_['prediction']},{next(numbers)},{warnings},")
         else:
             suffixes.append(no_answer + _quoted(error))
     return "".join(f"{line},{suffix}\n" for line, suffix in zip(lines, suffixes)).encode()
