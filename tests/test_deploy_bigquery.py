@@ -14,7 +14,7 @@ import shlex
 import pytest
 
 from penguins.codecs.bigquery import SQL_ARGUMENTS, SQL_SIGNATURE
-from test_deploy import (  # noqa: F401 (cloud and function_server are fixtures)
+from test_deploy import (  # noqa: F401 (fixtures, used as arguments below)
     DEPLOY_ARGS,
     PROJECT,
     ROOT,
@@ -115,9 +115,9 @@ exit 0
 
 @needs_gcloud
 def test_a_whole_deploy_grants_the_connection_the_invoker_role_and_creates_the_function(
-    cloud,
-    function_server,
-    tmp_path,  # noqa: F811 (the fixtures imported above)
+    cloud,  # noqa: F811
+    function_server,  # noqa: F811
+    tmp_path,
 ):
     fake, env = cloud(function_server.url)
     bin_dir, log = tmp_path / "bq-bin", tmp_path / "bq.log"
