@@ -181,3 +181,15 @@ def test_any_envelope_is_answered_or_a_4xx_never_a_5xx(client, long_run):
 @pytest.mark.parametrize(("query", "status"), [("?explain=maybe", 422), ("?explain=false", 200)])
 def test_the_query_is_held_to_the_contract(client, query, status):
     assert call_function(client, [ADELIE_CALL], path="/" + query).status_code == status
+
+
+def test_the_openapi_document_describes_the_envelope_and_the_replies(client):
+    from penguins.responses import BigQueryError, BigQueryResponse
+
+    document = client.get("/openapi.json").get_json()
+    envelope = document["components"]["schemas"]["BigQueryRequest"]
+    assert envelope["required"] == ["calls"] and envelope["properties"]["calls"]["maxItems"] == 10000
+    body = document["paths"]["/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"$ref": "#/components/schemas/BigQueryRequest"} in body["oneOf"]
+    BigQueryResponse.model_validate(call_function(client, [ADELIE_CALL, [None] * 6]).get_json())
+    BigQueryError.model_validate(call_function(client, "not calls").get_json())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import palmerpenguins
@@ -284,3 +285,15 @@ def test_the_query_is_held_to_the_contract(client, query, status):
     assert response.status_code == status
     if status == 200:  # contributions are for JSON penguins: a CSV's answer has none
         assert all("contributions" not in p for p in response.get_json()["predictions"])
+
+
+def test_the_openapi_document_describes_csv_in_and_out(client):
+    from penguins.responses import CsvPredictionResponse
+
+    operation = client.get("/openapi.json").get_json()["paths"]["/predict"]["post"]
+    request = operation["requestBody"]["content"]["text/csv"]["schema"]
+    assert re.search(request["pattern"], SEED_CSV) and not re.search(request["pattern"], HEADER + "\n")
+    assert "Culmen Length (mm)" in request["description"]
+    assert "warnings, error" in operation["responses"]["200"]["content"]["text/csv"]["schema"]["description"]
+    bad = post_csv(client, SEED_CSV.replace(GENTOO_ROW, "abc" + GENTOO_ROW[4:]), headers=CSV_IN).get_json()
+    CsvPredictionResponse.model_validate(bad)  # the documented shape, rows in error included
