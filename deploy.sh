@@ -27,6 +27,8 @@ then smoke-tests its URL. Every option can also be given as the environment vari
   --max-instances N     upper bound on instances, a cost ceiling [MAX_INSTANCES] (default: 10)
   --timeout DURATION    request timeout [TIMEOUT] (default: 60s)
   --service-account-id ID  the function's own service account [SERVICE_ACCOUNT_ID] (default: from the name)
+  --bigquery DATASET    also make it a BigQuery remote function DATASET.penguin_species: a connection,
+                        its invoker grant, the SQL function (deploy/bigquery.sh) [BIGQUERY_DATASET]
   --public              anyone may call the URL (--allow-unauthenticated); default: private,
                         callers need roles/run.invoker and an identity token [PUBLIC=true]
   --dry-run             print every command, run none: no login, no network, and with --project
@@ -34,7 +36,9 @@ then smoke-tests its URL. Every option can also be given as the environment vari
   -h, --help            this help
 
 Also read: PYTHON (default .venv/bin/python; the training CLI publishes the model), ID_TOKEN (used by
-the smoke test instead of gcloud auth print-identity-token), SMOKE_RETRIES (default 5).
+the smoke test instead of gcloud auth print-identity-token), SMOKE_RETRIES (default 5); with --bigquery,
+BIGQUERY_LOCATION (default US, where bigquery-public-data lives), BIGQUERY_CONNECTION (default: the name)
+and BIGQUERY_MAX_BATCHING_ROWS (default 2500, measured: see deploy/bigquery.sh).
 Prerequisites: gcloud logged in (gcloud auth login), Application Default Credentials for the model
 upload (gcloud auth application-default login), and make venv.
 EOF
@@ -62,6 +66,7 @@ PUBLIC="${PUBLIC:-false}"
 DRY_RUN="${DRY_RUN:-false}"
 PYTHON="${PYTHON:-.venv/bin/python}"
 SMOKE_RETRIES="${SMOKE_RETRIES:-5}"
+BIGQUERY_DATASET="${BIGQUERY_DATASET:-}"
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 usage_error() { printf 'error: %s (see ./deploy.sh --help)\n' "$*" >&2; exit 2; }
@@ -79,7 +84,7 @@ while (($#)); do
     --public) PUBLIC=true; shift; continue ;;
     --dry-run) DRY_RUN=true; shift; continue ;;
     --project | --region | --name | --bucket | --prefix | --artifact | --memory | --cpu | --concurrency | \
-      --min-instances | --max-instances | --timeout | --service-account-id)
+      --min-instances | --max-instances | --timeout | --service-account-id | --bigquery)
       (($# >= 2)) || usage_error "$option needs a value"
       value=$2
       shift 2 ;;
@@ -99,6 +104,7 @@ while (($#)); do
     --max-instances) MAX_INSTANCES=$value ;;
     --timeout) TIMEOUT=$value ;;
     --service-account-id) SERVICE_ACCOUNT_ID=$value ;;
+    --bigquery) BIGQUERY_DATASET=$value ;;
   esac
 done
 
@@ -324,6 +330,12 @@ if ! dry; then
   [[ $served == "$version" ]] ||
     echo "warning: the function answered with model ${served:-?}, not the published $version: see $url/health"
   echo "smoke test passed"
+fi
+
+if [[ -n $BIGQUERY_DATASET ]]; then
+  # shellcheck source=/dev/null  # deploy/bigquery.sh, checked on its own (tests/test_lint.py)
+  source "$ROOT/deploy/bigquery.sh"
+  bigquery_remote_function "$url"
 fi
 
 if dry; then

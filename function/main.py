@@ -17,7 +17,7 @@ from flask import Request, Response  # noqa: E402
 from werkzeug.exceptions import HTTPException  # noqa: E402
 
 from penguins import log, service  # noqa: E402
-from penguins.errors import ApiError, MethodNotAllowed, NotFound  # noqa: E402
+from penguins.errors import ApiError, MethodNotAllowed, NotFound, UnsupportedMediaType  # noqa: E402
 from penguins.http import discard_body, json_response, page_response, read_json_body  # noqa: E402
 from penguins.model_cache import ModelCache  # noqa: E402
 from penguins.settings import Settings  # noqa: E402
@@ -31,14 +31,27 @@ finally:
 _openapi_document: dict | None = None
 
 
-def _predict(request: Request) -> tuple[int, dict, dict]:
-    body = read_json_body(request, SETTINGS.max_body_bytes)
+def _predict(request: Request) -> tuple[int, dict | Response, dict]:
+    try:
+        body = read_json_body(request, SETTINGS.max_body_bytes)
+    except UnsupportedMediaType:
+        from penguins.codecs import csv_codec  # imported when the first spreadsheet arrives
+
+        if not csv_codec.accepts(request.environ.get("CONTENT_TYPE", "")):
+            raise
+        return csv_codec.answer(request, SETTINGS, MODELS)
+    if b'"calls"' in body:  # maybe BigQuery's envelope (no penguin holds that word): its codec decides
+        from penguins.codecs import bigquery
+
+        answered = bigquery.answer(request, body, SETTINGS, MODELS)
+        if answered is not None:
+            return answered
     penguins, is_batch, explain = parse_predict_request(body, SETTINGS.max_batch_size)
     if request.environ.get("QUERY_STRING"):  # parsed only when there is one: most requests have none
         explain = parse_explain_flag(request.args.get("explain")) or explain
     model = MODELS.get()
     answer, logged = service.predict_response(model, penguins, is_batch, explain)
-    return 200, answer, {"model": model, "prediction": logged}
+    return 200, answer, {"model": model, "format": "json", "prediction": logged}
 
 
 def _index(request: Request) -> tuple[int, dict, dict] | Response:
@@ -62,7 +75,7 @@ def _openapi(request: Request) -> tuple[int, dict, dict]:
     return 200, _openapi_document, {}
 
 
-Handler = Callable[[Request], "tuple[int, dict, dict] | Response"]
+Handler = Callable[[Request], "tuple[int, dict | Response, dict] | Response"]
 ROUTES: dict[str, dict[str, Handler]] = {
     "/": {"POST": _predict, "GET": _index},
     "/predict": {"POST": _predict},
@@ -113,7 +126,7 @@ def predict(request: Request) -> Response:
     if model is not None:
         headers = model.headers
         fields["model_version"] = model.version
-    response = json_response(status, body, headers, streamed=streamed)
+    response = body if isinstance(body, Response) else json_response(status, body, headers, streamed=streamed)
     log.request_entry(
         request.method,
         path,

@@ -10,6 +10,7 @@ Servers run pinned to CPU 0 (the size of a 1-vCPU function instance), wrk runs o
   cold start   process spawn to the first correct prediction (median of --runs): floor, bundled, from GCS
   memory       resident memory of the server's process tree after the load
   batch        one request with 10,000 penguins, server-side time from the function's own request log
+  formats      the same 10,000 as a CSV file and as a BigQuery request, beside the JSON batch (bench_formats.py)
 """
 
 from __future__ import annotations
@@ -254,6 +255,9 @@ def main() -> int:
         gcs.stop()
     batch = batch_throughput(lean, log_dir)
     explained = batch_throughput(lean, log_dir, count=1000, explain=True)
+    from bench_formats import bulk_formats, report  # imported here: it imports this module's helpers
+
+    formats = bulk_formats(lean, log_dir)
 
     print(
         f"machine: {os.cpu_count()} CPUs, {platform_line()}; servers pinned to CPU 0, wrk -c{args.connections} "
@@ -294,6 +298,7 @@ def main() -> int:
         f"explaining a batch of 1,000 penguins: {explained['server_s']} s server-side "
         f"({explained['first_server_s']} s for the first, which builds the explanation tables)"
     )
+    print(report(formats))
     if args.json:
         Path(args.json).write_text(
             json.dumps(
@@ -306,6 +311,7 @@ def main() -> int:
                     "cold_start": cold,
                     "batch": batch,
                     "explain": explained,
+                    "formats": formats,
                 },
                 indent=2,
             )

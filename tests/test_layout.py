@@ -60,8 +60,8 @@ def test_every_runtime_dependency_is_pinned_and_the_tests_run_on_those_pins():
                 assert canonical(requirement.name) in pinned, f"{name} needs {requirement}: run `make lock`"
 
 
-def test_serving_a_prediction_imports_neither_pydantic_nor_numpy():
-    """pydantic (~35 ms) and numpy load only on the paths that need them (the OpenAPI document, big batches)."""
+def test_serving_a_prediction_imports_neither_pydantic_nor_numpy_nor_a_codec():
+    """pydantic (~35 ms), numpy and the other formats' codecs load only on the paths that need them."""
     code = f"""
 import json, sys
 import functions_framework
@@ -69,7 +69,7 @@ from werkzeug.test import Client
 app = functions_framework.create_app("predict", "main.py")
 response = Client(app).post("/predict", json={ADELIE!r})
 assert response.status_code == 200, response.data
-loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("pydantic", "numpy"))
+loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("pydantic", "numpy") or ".codecs" in name)
 print(json.dumps(loaded))
 """
     result = subprocess.run([sys.executable, "-c", code], cwd=FUNCTION_DIR, capture_output=True, text=True, timeout=60)

@@ -4,12 +4,14 @@ Debian's /usr/bin/chromium, never a downloaded browser) against a real functions
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import io
 import json
 import math
 import os
 import re
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -533,3 +535,88 @@ def test_a_screenshot_of_the_answered_form(tab, tmp_path):
     assert DOCS_SCREENSHOT.exists(), "run UPDATE_DOCS_SCREENSHOT=1 pytest tests/test_page.py -k screenshot"
     assert DOCS_SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert 20_000 < DOCS_SCREENSHOT.stat().st_size < 200_000
+
+
+# A spreadsheet: chosen or dropped, answered as a table, offered back as the answered CSV.
+PACKAGE_CSV = Path(__import__("palmerpenguins").__file__).parent / "data" / "penguins.csv"
+
+
+def csv_answer(server: Server, raw: bytes) -> str:
+    """What the service itself answers for a CSV file (the download must be exactly this)."""
+    request = urllib.request.Request(
+        server.url + "/predict", data=raw, method="POST", headers={"Content-Type": "text/csv", "Accept": "text/csv"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read().decode()
+
+
+def wait_for_sheet(tab: Tab, act) -> None:
+    with tab.page.expect_response(lambda r: urlsplit(r.url).path.endswith("/predict")):
+        act()
+    expect(tab.page.locator("#sheet")).to_have_attribute("aria-busy", "false")
+
+
+def test_a_chosen_csv_file_is_answered_as_a_table_and_downloads_answered(tab, server, tmp_path):
+    tab.open()
+    page = tab.page
+    wait_for_sheet(tab, lambda: page.get_by_label("Choose a CSV file").set_input_files(str(PACKAGE_CSV)))
+    expected = list(csv.DictReader(io.StringIO(csv_answer(server, PACKAGE_CSV.read_bytes()))))
+    rows = page.locator("#sheet-rows tr")
+    expect(rows).to_have_count(344)
+    expect(page.locator("#sheet-summary")).to_contain_text("344 rows")
+    expect(page.locator("#sheet-summary")).to_contain_text("2 rows could not be predicted")
+    shown = page.locator("#sheet-rows tr").evaluate_all(
+        "rows => rows.map(r => [r.className, ...[...r.cells].map(c => c.textContent)])"
+    )
+    for (cls, _, species, probability, warnings, error), answer in zip(shown, expected):
+        assert species == answer["prediction"] and error == answer["error"]
+        assert cls == ("row-error" if answer["error"] else "row-warn" if answer["warnings"] else "")
+        if species:
+            assert abs(number(probability) / 100 - float(answer[f"probability_{species}"])) < 1e-4
+        assert warnings == answer["warnings"].replace(" | ", "\n")
+    failed = page.locator("#sheet-rows tr.row-error")
+    expect(failed).to_have_count(2)
+    expect(failed.first.locator("td.error")).to_contain_text("bill_length_mm has no value")
+    assert failed.first.evaluate("r => getComputedStyle(r.cells[0]).backgroundColor") != page.locator(
+        "#sheet-rows tr:not(.row-error)"
+    ).first.evaluate("r => getComputedStyle(r.cells[0]).backgroundColor")  # highlighted
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the answered CSV").click()
+    assert download.value.suggested_filename == "penguins-answered.csv"
+    saved = tmp_path / "answered.csv"
+    download.value.save_as(saved)
+    assert saved.read_text() == csv_answer(server, PACKAGE_CSV.read_bytes())
+    tab.assert_clean()
+
+
+def test_a_dropped_csv_file_is_answered(tab):
+    tab.open()
+    page = tab.page
+    text = "id,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,island,sex\n" + "\n".join(
+        f"{species},{e['bill_length_mm']},{e['bill_depth_mm']},{e['flipper_length_mm']},{e['body_mass_g']},"
+        f"{e['island'].upper()},{e['sex'].upper()}"
+        for species, e in SEED_EXAMPLES.items()
+    )
+    files = page.evaluate_handle(
+        "text => { const dt = new DataTransfer(); dt.items.add(new File([text], 'seed.csv', {type: 'text/csv'}));"
+        " return dt; }",
+        text,
+    )
+    wait_for_sheet(tab, lambda: page.locator("#csv-drop").dispatch_event("drop", {"dataTransfer": files}))
+    expect(page.locator("#sheet-rows td.species")).to_have_text(list(SEED_EXAMPLES))
+    expect(page.locator("#sheet-rows tr.row-error")).to_have_count(0)
+    expect(page.locator("#csv-download")).to_have_attribute("download", "seed-answered.csv")
+    tab.assert_clean()
+
+
+def test_a_file_the_service_refuses_shows_its_sentence(tab, tmp_path):
+    tab.open()
+    page = tab.page
+    semicolons = tmp_path / "european.csv"
+    semicolons.write_text(
+        "bill_length_mm;bill_depth_mm;flipper_length_mm;body_mass_g;island\n39,1;18,7;181;3750;Dream\n"
+    )
+    wait_for_sheet(tab, lambda: page.get_by_label("Choose a CSV file").set_input_files(str(semicolons)))
+    expect(page.locator("#sheet-error")).to_be_visible()
+    expect(page.locator("#sheet-error")).to_contain_text("separated by semicolons")
+    expect(page.locator("#sheet-answer")).to_be_hidden()

@@ -29,6 +29,12 @@ class MalformedJson(ApiError):
     status = 400
 
 
+class MalformedCsv(ApiError):
+    """The body is a CSV file that cannot be read as a table (encoding, quoting, separator, no header)."""
+
+    status = 400
+
+
 class NotFound(ApiError):
     """No such path."""
 
@@ -57,6 +63,16 @@ class InvalidInput(ApiError):
     """The JSON does not match the schema."""
 
     status = 422
+
+
+class BigQueryEnvelopeError(ApiError):
+    """A BigQuery remote-function request unusable as a whole: answered as BigQuery reads it, never a 5xx."""
+
+    status = 400
+
+    def body(self) -> dict:
+        """BigQuery shows errorMessage to the person who ran the query."""
+        return {"errorMessage": self.error}
 
 
 class ModelUnavailable(ApiError):

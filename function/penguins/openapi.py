@@ -5,22 +5,37 @@ from __future__ import annotations
 from pydantic.json_schema import models_json_schema
 
 from . import SERVICE_NAME, __version__
-from .responses import BatchPredictionResponse, ErrorResponse, HealthResponse, PredictionResponse, ServiceInfo
-from .schema import Penguin, PredictBatchRequest
+from .codecs.csv_codec import ANSWER_COLUMNS, FIELD_HEADERS
+from .responses import (
+    BatchPredictionResponse,
+    BigQueryError,
+    BigQueryResponse,
+    CsvPredictionResponse,
+    ErrorResponse,
+    HealthResponse,
+    PredictionResponse,
+    ServiceInfo,
+)
+from .schema import BigQueryRequest, Penguin, PredictBatchRequest
 
 _MODELS = (
     Penguin,
     PredictBatchRequest,
+    BigQueryRequest,
     PredictionResponse,
     BatchPredictionResponse,
+    CsvPredictionResponse,
+    BigQueryResponse,
+    BigQueryError,
     ErrorResponse,
     HealthResponse,
     ServiceInfo,
 )
 _ERRORS = {
-    "400": "The body is not valid JSON.",
+    "400": "The body is not valid JSON, or a CSV that cannot be read as a table; a BigQuery request unusable as a "
+    "whole gets {errorMessage}.",
     "413": "The body is larger than MAX_BODY_BYTES.",
-    "415": "The body is not declared as application/json.",
+    "415": "The body is declared neither as application/json nor as text/csv (UTF-8).",
     "422": "The JSON does not match the schema; detail lists every violation.",
     "503": "No model can be served right now.",
 }
@@ -34,8 +49,31 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_ERROR_SCHEMAS = {"400": {"anyOf": [_ref("ErrorResponse"), _ref("BigQueryError")]}}
+
+
 def _errors(*statuses: str) -> dict:
-    return {status: _json(_ref("ErrorResponse"), _ERRORS[status]) for status in statuses}
+    return {status: _json(_ERROR_SCHEMAS.get(status, _ref("ErrorResponse")), _ERRORS[status]) for status in statuses}
+
+
+# A CSV body as a pattern a generator can follow: the header, then rows without quotes. A row of the wrong
+# width is still answered (with its error), so the pattern does not count cells; quoting and the other header
+# names are accepted too, as the description says: a pattern cannot say all of CSV.
+_ROW = '[^"\\r\\n][^"\\n]*'
+_CSV_REQUEST = {
+    "type": "string",
+    "pattern": f"^{','.join(FIELD_HEADERS)}\\n{_ROW}(\\n{_ROW})*\\n?$",
+    "description": (
+        "UTF-8 (a BOM tolerated), LF or CRLF, RFC 4180 quoting. The first line names the columns: "
+        + "; ".join(" or ".join(headers) for headers in FIELD_HEADERS.values())
+        + " (sex optional; names match in any case). Island and sex match in any case; an empty cell, NA or '.' "
+        "is an unknown sex. Other columns come back unchanged. At most MAX_BATCH_SIZE rows."
+    ),
+}
+_CSV_ANSWER = {
+    "type": "string",
+    "description": "With Accept: text/csv: the input's columns, then " + ", ".join(ANSWER_COLUMNS) + ".",
+}
 
 
 def build_openapi(max_batch_size: int) -> dict:
@@ -45,6 +83,7 @@ def build_openapi(max_batch_size: int) -> dict:
     )
     schemas = defs["$defs"]
     schemas["PredictBatchRequest"]["properties"]["instances"]["maxItems"] = max_batch_size
+    schemas["BigQueryRequest"]["properties"]["calls"]["maxItems"] = max_batch_size
     predict = {
         "summary": "Predict the species of one penguin, or of a batch",
         "operationId": "predict",
@@ -53,16 +92,37 @@ def build_openapi(max_batch_size: int) -> dict:
                 "name": "explain",
                 "in": "query",
                 "required": False,
-                "description": "Add per-feature contributions to each prediction.",
+                "description": "Add per-feature contributions to each prediction (JSON penguins; CSV and BigQuery "
+                "answers carry none).",
                 "schema": {"type": "boolean"},
             }
         ],
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"oneOf": [_ref("Penguin"), _ref("PredictBatchRequest")]}}},
+            "content": {
+                "application/json": {
+                    "schema": {"oneOf": [_ref("Penguin"), _ref("PredictBatchRequest"), _ref("BigQueryRequest")]}
+                },
+                "text/csv": {"schema": _CSV_REQUEST},
+            },
         },
         "responses": {
-            "200": _json({"oneOf": [_ref("PredictionResponse"), _ref("BatchPredictionResponse")]}, "The predictions."),
+            "200": {
+                "description": "The predictions: one penguin's, a batch's, a CSV's rows (JSON or CSV), or BigQuery's.",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "anyOf": [
+                                _ref("PredictionResponse"),
+                                _ref("BatchPredictionResponse"),
+                                _ref("CsvPredictionResponse"),
+                                _ref("BigQueryResponse"),
+                            ]
+                        }
+                    },
+                    "text/csv": {"schema": _CSV_ANSWER},
+                },
+            },
             **_errors("400", "413", "415", "422", "503"),
         },
     }

@@ -39,6 +39,32 @@ class BatchPredictionResponse(BaseModel):
     model_version: str
 
 
+class RowError(BaseModel):
+    """A row (of a CSV file, or a BigQuery call) that cannot be predicted, and what to fix."""
+
+    error: str
+    line: int | None = Field(default=None, description="In a CSV's answer: the line the row starts on (header = 1).")
+
+
+class CsvPredictionResponse(BaseModel):
+    """The JSON answer to a CSV request: one entry per row, in order; a bad row gets its error."""
+
+    predictions: list[Prediction | RowError]
+    model_version: str
+
+
+class BigQueryResponse(BaseModel):
+    """The answer to a BigQuery remote-function request: one reply per call, in order."""
+
+    replies: list[PredictionResponse | RowError]
+
+
+class BigQueryError(BaseModel):
+    """A BigQuery request unusable as a whole (BigQuery shows the message to whoever ran the query)."""
+
+    errorMessage: str
+
+
 class ErrorDetail(BaseModel):
     """One problem with the request."""
 

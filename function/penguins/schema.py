@@ -62,6 +62,23 @@ class PredictBatchRequest(BaseModel):
     )
 
 
+class BigQueryRequest(BaseModel):
+    """A BigQuery remote-function request: one call per row, each the SQL function's arguments in order.
+
+    The arguments are (bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g, island, sex), as
+    `penguin_species(... FLOAT64 x4, STRING, STRING) RETURNS JSON` declares; a call that is not a penguin
+    gets {"error": ...} as its reply. Every field besides calls is accepted and not used.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    requestId: object = Field(default=None, description="BigQuery's id of this request.")
+    caller: object = Field(default=None, description="The job that calls the function.")
+    sessionUser: object = Field(default=None, description="Who runs the query.")
+    userDefinedContext: object = Field(default=None, description="The function's user_defined_context; not used.")
+    calls: list[list[object]] = Field(description="One array of arguments per row; at most MAX_BATCH_SIZE of them.")
+
+
 def _plain(schema: object) -> object:
     """A core schema validating to plain dicts: models become typed dicts, pydantic's metadata is dropped.
 

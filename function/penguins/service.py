@@ -71,11 +71,25 @@ def predict_response(
         return answer, answer["prediction"]
     answers = predict(model, penguins, explain)
     if is_batch:
-        counts = Counter(answer["prediction"] for answer in answers)
-        return {"predictions": answers, "model_version": model.version}, dict(counts)
+        return {"predictions": answers, "model_version": model.version}, prediction_counts(answers)
     answer = answers[0]
     answer["model_version"] = model.version
     return answer, answer["prediction"]
+
+
+def prediction_counts(answers: list[dict]) -> dict[str, int]:
+    """What the request log records for many answers: how many of each species (rows in error left out)."""
+    return dict(Counter(answer["prediction"] for answer in answers if "prediction" in answer))
+
+
+def predict_rows(model: ServedModel, rows: list[dict | str]) -> list[dict]:
+    """One answer per row of another format, in order: a prediction per penguin, {"error": sentence} per bad row.
+
+    rows are what validation.validate_rows returns; the penguins go through the batch path together.
+    """
+    penguins = [row for row in rows if not isinstance(row, str)]
+    predictions = iter(predict(model, penguins) if penguins else ())
+    return [{"error": row} if isinstance(row, str) else next(predictions) for row in rows]
 
 
 def health(model: ServedModel, degraded_reason: str | None) -> dict:

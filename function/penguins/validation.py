@@ -6,12 +6,16 @@ import difflib
 import json
 import math
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic_core import ErrorDetails, SchemaValidator, ValidationError, from_json
 
 from .domain import ISLANDS, LIMITS, SEXES
 from .errors import InvalidInput, MalformedJson
+
+if TYPE_CHECKING:
+    from flask import Request
 
 # pydantic-core validators for schema.py's models, exported by `python -m penguins.schema` (see there):
 # they validate exactly as the models do, to plain dicts, without importing pydantic on a cold start.
@@ -263,6 +267,80 @@ def _is_number(text: str) -> bool:
         return math.isfinite(float(text))
     except ValueError:
         return False
+
+
+# The conventions of spreadsheets and BigQuery tables (ml_datasets.penguins says MALE, FEMALE and "."):
+# categories in any case, and an empty cell, NA or "." for an unknown sex.
+_ISLAND_BY_FOLDED = {island.casefold(): island for island in ISLANDS}
+_SEX_BY_FOLDED: dict[str, str | None] = {sex.casefold(): sex for sex in SEXES} | {"": None, "na": None, ".": None}
+# The spellings tables use, looked up as they come; any other goes through strip and casefold.
+_ISLAND_AS_WRITTEN = {spelling: island for island in ISLANDS for spelling in (island, island.upper(), island.lower())}
+_SEX_AS_WRITTEN: dict[str | None, str | None] = {
+    spelling: sex for folded, sex in _SEX_BY_FOLDED.items() for spelling in (folded, folded.upper(), folded.title())
+} | {None: None}
+
+
+def validate_rows(rows: Sequence[dict | str]) -> list[dict | str]:
+    """Penguins from another format's rows (CSV, BigQuery, ...): each one validated, or the sentence saying what to fix.
+
+    A row maps field names to values as the format holds them (measurements as numbers, None for an empty
+    cell), or is already a sentence (a row the format itself could not read), passed through. Island and sex
+    are matched case-insensitively, and an empty, NA or "." sex is unknown. Everything else is the JSON
+    penguin's validation, with its messages; one bad row does not spoil the others.
+    """
+    fields = [row for row in rows if not isinstance(row, str)]
+    islands, sexes = _ISLAND_AS_WRITTEN, _SEX_AS_WRITTEN
+    for row in fields:
+        try:  # the spellings tables use, at the cost of two lookups a row
+            row["island"] = islands[row["island"]]
+            row["sex"] = sexes[row.get("sex")]
+        except (KeyError, TypeError):  # any other spelling, a missing island, a value that is not text
+            _match_categories(row)
+    problems: dict[int, list[str]] = {}
+    try:  # every row in one call: the common case of a clean file
+        penguins = BATCH.validate_python({"instances": fields})["instances"] if fields else []
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False, include_context=False):
+            index, *loc = err["loc"][1:]  # ("instances", index, field)
+            problems.setdefault(int(index), []).append(_row_message({**err, "loc": tuple(loc)}))
+        good = [row for index, row in enumerate(fields) if index not in problems]
+        valid = iter(BATCH.validate_python({"instances": good})["instances"] if good else ())
+        penguins = ["; ".join(problems[index]) if index in problems else next(valid) for index in range(len(fields))]
+    answers = iter(penguins)
+    return [row if isinstance(row, str) else next(answers) for row in rows]
+
+
+def _match_categories(row: dict) -> None:
+    island, sex = row.get("island"), row.get("sex")
+    if isinstance(island, str):
+        row["island"] = _ISLAND_BY_FOLDED.get(island.strip().casefold(), island)
+    if isinstance(sex, str):
+        row["sex"] = _SEX_BY_FOLDED.get(sex.strip().casefold(), sex)
+
+
+def _row_message(err: dict) -> str:
+    """A row's problem in the words of a table: a cell holds text or nothing rather than a JSON value."""
+    field, value, kind = err["loc"][-1], err.get("input"), err["type"]
+    limit = LIMITS.get(field)
+    if limit and value is None and kind == "float_type":
+        return f"{field} has no value: it needs a number in {limit.unit_name} between {limit.low:g} and {limit.high:g}"
+    if limit and isinstance(value, str) and kind in ("float_type", "float_parsing"):
+        if _is_number(value):
+            hint = " (a number, not text)"
+        elif _is_number(value.replace(",", ".", 1)):
+            hint = " (write the decimal separator as a point)"
+        else:
+            hint = ""
+        return f"{field} must be a number in {limit.unit_name}; got {_short(value)}{hint}"
+    if field in _CHOICES and value is None:
+        return f"{field} has no value: it needs one of {_options(field)}"
+    return _message(err)  # type: ignore[arg-type]  # an ErrorDetails with the row's own loc
+
+
+def refuse_bad_query(request: Request) -> None:
+    """Hold another format's request to the query the contract documents (?explain adds nothing to its answer)."""
+    if request.environ.get("QUERY_STRING"):
+        parse_explain_flag(request.args.get("explain"))
 
 
 def parse_explain_flag(query_value: str | None) -> bool:
