@@ -62,7 +62,8 @@ def test_dry_run_shows_the_connection_the_grant_and_the_sql_and_runs_nothing(rec
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
     commands = [shlex.split(line[2:]) for line in result.stdout.splitlines() if line.startswith("+ ")]
-    assert ["bq", "mk", "--project_id=project-one", "--location=US", "--dataset", "project-one:penguin_data"] in commands
+    dataset = "project-one:penguin_data"
+    assert ["bq", "mk", "--project_id=project-one", "--location=US", "--dataset", dataset] in commands
     assert [
         "bq", "mk", "--connection", "--project_id=project-one", "--location=US", "--connection_type=CLOUD_RESOURCE",
         "penguin-species",
