@@ -30,6 +30,11 @@ def read_json_body(request: Request, max_body_bytes: int) -> bytes:
         got = f"'{parse_options_header(content_type)[0]}'" if content_type else "no Content-Type"
         msg = f"The body must be JSON sent with the header 'Content-Type: application/json'; got {got}"
         raise UnsupportedMediaType(msg, [{"loc": ["header", "Content-Type"], "msg": msg, "type": "content_type"}])
+    return read_body(request, max_body_bytes)
+
+
+def read_body(request: Request, max_body_bytes: int) -> bytes:
+    """The raw body of any request, refusing one over the limit without reading past it."""
     length = request.environ.get("CONTENT_LENGTH")
     declared = int(length) if length and length.isdigit() else None  # gunicorn refuses malformed lengths
     if declared is not None:

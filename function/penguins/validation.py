@@ -6,6 +6,7 @@ import difflib
 import json
 import math
 import os
+from collections.abc import Callable, Sequence
 
 from pydantic_core import SchemaValidator, ValidationError, from_json
 
@@ -149,13 +150,18 @@ def _key_count(raw: bytes) -> int:
     return raw.count(b'":')
 
 
-def invalid_input(exc: ValidationError) -> InvalidInput:
-    """A 422 listing every violation (up to MAX_DETAILS), each with a sentence that says what to fix."""
+def invalid_input(exc: ValidationError, locate: Callable[[tuple], list] | None = None) -> InvalidInput:
+    """A 422 listing every violation (up to MAX_DETAILS), each with a sentence that says what to fix.
+
+    locate maps a validator's loc to where the client put the value, for formats that name it otherwise.
+    """
     errors = exc.errors(include_url=False, include_context=False)
-    detail = [
-        {"loc": list(err["loc"]), "msg": _message(err), "type": _ERROR_TYPES.get(err["type"], err["type"])}
-        for err in errors[:MAX_DETAILS]
-    ]
+    detail = []
+    for err in errors[:MAX_DETAILS]:
+        loc = locate(err["loc"]) if locate else list(err["loc"])
+        detail.append(
+            {"loc": loc, "msg": _message(err, _where(loc)), "type": _ERROR_TYPES.get(err["type"], err["type"])}
+        )
     if len(errors) == 1:
         sentence = detail[0]["msg"]
     else:
@@ -167,10 +173,9 @@ def invalid_input(exc: ValidationError) -> InvalidInput:
     return InvalidInput(sentence, detail)
 
 
-def _message(err: dict) -> str:
+def _message(err: dict, where: str) -> str:
     loc = err["loc"]
     field = loc[-1] if loc else ""
-    where = _where(loc)
     kind = err["type"]
     value = err.get("input")
     limit = LIMITS.get(field) if isinstance(field, str) else None
@@ -205,7 +210,7 @@ def _message(err: dict) -> str:
     return f"{where or 'the body'}: {err['msg']}"
 
 
-def _where(loc: tuple) -> str:
+def _where(loc: Sequence[str | int]) -> str:
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
