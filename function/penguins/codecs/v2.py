@@ -128,7 +128,7 @@ def _columns(header: dict, binary: memoryview, max_rows: int) -> dict[str, list]
             raise _refuse(msg, ["inputs", name, "shape"])
         rows = count
         if size is None:
-            values = _json_values(tensor.get("data"), count, name)
+            values = _json_values(tensor.get("data"), tensor["shape"], name)
         else:
             if size > len(binary) - offset:
                 msg = (
@@ -148,7 +148,8 @@ def _columns(header: dict, binary: memoryview, max_rows: int) -> dict[str, list]
         raise _refuse(msg, ["inputs"], "binary_data")
     missing = [name for name in REQUIRED_INPUTS if name not in columns]
     if missing:
-        msg = f"The inputs {', '.join(missing)} are missing: send one input per field ({', '.join(INPUT_DATATYPES)})"
+        names = f"input {missing[0]} is" if len(missing) == 1 else f"inputs {', '.join(missing)} are"
+        msg = f"The {names} missing: send one input per field ({', '.join(INPUT_DATATYPES)}; sex may be left out)"
         raise _refuse(msg, ["inputs"], "missing")
     return columns
 
@@ -163,7 +164,8 @@ def _describe(tensor: object, position: int, max_rows: int) -> tuple[str, str, i
         raise _refuse(msg, ["inputs", position, "name"])
     datatype, accepted = tensor.get("datatype"), INPUT_DATATYPES[name]
     if datatype not in accepted:
-        msg = f"{name} must have datatype {' or '.join(accepted)}; got {repr(datatype)[:40]}"
+        options = accepted[0] if len(accepted) == 1 else f"one of {', '.join(accepted)}"
+        msg = f"{name} must have datatype {options}; got {repr(datatype)[:40]}"
         raise _refuse(msg, ["inputs", name, "datatype"])
     shape = tensor.get("shape")
     if not (
@@ -190,13 +192,16 @@ def _describe(tensor: object, position: int, max_rows: int) -> tuple[str, str, i
     return name, datatype, shape[0], size
 
 
-def _json_values(data: object, count: int, name: str) -> list:
-    """An input's JSON data, flat ([v, ...]) or nested one per row ([[v], ...])."""
+def _json_values(data: object, shape: list[int], name: str) -> list:
+    """An input's JSON data: flat ([v, ...]), or for shape [N, 1] also nested one per row ([[v], ...])."""
+    count = shape[0]
     if isinstance(data, list) and len(data) == count:
-        if not isinstance(data[0], list):
+        if len(shape) == 1 or not isinstance(data[0], list):
             return data  # a stray nested value is the validator's to name
         if all(isinstance(row, list) and len(row) == 1 for row in data):
             return [row[0] for row in data]
+        msg = f"{name} has shape [{count}, 1]: send its data as [v, ...] or [[v], ...], one value per penguin"
+        raise _refuse(msg, ["inputs", name, "data"])
     held = f"{len(data)} values" if isinstance(data, list) else f"no list of values (data is {type(data).__name__})"
     msg = f"{name} holds {held} where its shape says {count}: send data as a list of one value per penguin"
     raise _refuse(msg, ["inputs", name, "data"])
