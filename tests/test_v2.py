@@ -13,9 +13,7 @@ from tritonclient.utils import InferenceServerException
 
 from conftest import ADELIE, SEED_EXAMPLES, penguin_rows
 from penguins.domain import MEASUREMENTS
-
-MODEL = "penguin-species"
-INFER = f"/v2/models/{MODEL}/infer"
+from v2_client import INFER, MODEL, inputs, request_body
 
 
 @pytest.fixture(scope="module")
@@ -40,24 +38,6 @@ def health(server) -> dict:
 @pytest.fixture(scope="module")
 def data_set() -> list[dict]:
     return penguin_rows()
-
-
-def tensor(name: str, values: np.ndarray, binary: bool) -> triton_http.InferInput:
-    datatype = "BYTES" if values.dtype == object else triton_http.np_to_triton_dtype(values.dtype)
-    tensor = triton_http.InferInput(name, list(values.shape), datatype)
-    return tensor.set_data_from_numpy(values, binary_data=binary)
-
-
-def inputs(
-    penguins: list[dict], binary: bool, dtype: type = np.float32, column: bool = False, sex: bool = True
-) -> list[triton_http.InferInput]:
-    """One tensor per field, as a tritonclient user builds them: shape [N] (or [N, 1] with column)."""
-    shape = (len(penguins), 1) if column else (len(penguins),)
-    columns = {name: np.array([p[name] for p in penguins], dtype=dtype).reshape(shape) for name in MEASUREMENTS}
-    columns["island"] = np.array([p["island"].encode() for p in penguins], dtype=object).reshape(shape)
-    if sex:
-        columns["sex"] = np.array([(p.get("sex") or "").encode() for p in penguins], dtype=object).reshape(shape)
-    return [tensor(name, values, binary) for name, values in columns.items()]
 
 
 def species_of(result: triton_http.InferResult) -> list[str]:
@@ -243,17 +223,13 @@ def test_each_infer_logs_one_line_with_the_format_and_a_prediction_summary(serve
     assert single["prediction"] == native(server, [ADELIE])["predictions"][0]["prediction"]
 
 
-def test_a_binary_answer_is_sized_as_it_says(server):
-    body = json.dumps(
-        {
-            "inputs": [t._get_tensor() for t in inputs([ADELIE], binary=False)],
-            "parameters": {"binary_data_output": True},
-        }
-    ).encode()
-    with urllib.request.urlopen(urllib.request.Request(server.url + INFER, data=body), timeout=10) as response:
-        status, headers, payload = response.status, response.headers, response.read()
-    assert status == 200 and headers["Content-Type"] == "application/octet-stream"
-    length = int(headers["Inference-Header-Content-Length"])
+def test_tritonclients_default_bytes_get_a_binary_answer_sized_as_it_says(server):
+    body, headers = request_body([ADELIE])
+    request = urllib.request.Request(server.url + INFER, data=body, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        status, answer_headers, payload = response.status, response.headers, response.read()
+    assert status == 200 and answer_headers["Content-Type"] == "application/octet-stream"
+    length = int(answer_headers["Inference-Header-Content-Length"])
     header = json.loads(payload[:length])
     sizes = [o["parameters"]["binary_data_size"] for o in header["outputs"]]
     assert length + sum(sizes) == len(payload)

@@ -189,6 +189,26 @@ CATALOGUE = [
     ("binary-output-not-boolean", json.dumps(request(parameters={"binary_data_output": "yes"})).encode(), {}, 400),
     ("id-not-a-string", json.dumps(request(id=7)).encode(), {}, 400),
     ("duplicate-keys", json.dumps(request())[:-1].encode() + b', "inputs": []}', {}, 400),
+    (
+        "duplicate-keys-in-a-tensor",
+        json.dumps(request()).replace('"name": "sex"', '"name": "sex", "name": "island"').encode(),
+        {},
+        400,
+    ),
+    (
+        "duplicate-keys-in-parameters",
+        json.dumps(request(parameters={"binary_data_output": False}))
+        .replace('"binary_data_output": false', '"binary_data_output": false, "binary_data_output": true')
+        .encode(),
+        {},
+        400,
+    ),
+    (
+        "duplicate-keys-in-data",
+        json.dumps(with_input("island", data=[{"a": 1}])).replace('{"a": 1}', '{"a": 1, "a": 2}').encode(),
+        {},
+        400,
+    ),
     ("not-json", b"inputs=1", {}, 400),
     ("array", b"[1, 2]", {}, 400),
     ("null", b"null", {}, 400),
@@ -324,6 +344,17 @@ def test_mangled_binary_bodies_are_a_4xx_or_as_many_penguins_as_the_shape_says(l
     check()
     print(f"\nhypothesis (mangled binary bodies): {verdicts}")
     assert min(verdicts.values()) >= sum(verdicts.values()) // 10, verdicts
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.sampled_from([c[1] for c in CATALOGUE if isinstance(c[1], bytes)]) | st.binary(max_size=200))
+def test_the_fast_parse_agrees_with_the_careful_one_or_leaves_it_to_it(raw):
+    from penguins.codecs.v2 import _parse_fast
+    from penguins.validation import parse_json
+
+    fast = _parse_fast(raw)
+    if fast is not None:
+        assert json.dumps(fast) == json.dumps(parse_json(raw))  # as text: NaN is not equal to itself
 
 
 def _v2_fields(penguin: dict) -> dict:
