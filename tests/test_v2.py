@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.request
 from collections import Counter
 
@@ -11,7 +13,7 @@ import pytest
 import tritonclient.http as triton_http
 from tritonclient.utils import InferenceServerException
 
-from conftest import ADELIE, SEED_EXAMPLES, penguin_rows
+from conftest import ADELIE, FUNCTION_DIR, SEED_EXAMPLES, penguin_rows
 from penguins.domain import MEASUREMENTS
 from v2_client import INFER, MODEL, inputs, request_body
 
@@ -186,8 +188,7 @@ def test_errors_reach_the_client_as_sentences(triton, binary, model, penguin, st
 
 def test_a_batch_error_names_every_bad_row(server):
     penguins = [ADELIE, {**ADELIE, "body_mass_g": 3.75}, ADELIE, {**ADELIE, "flipper_length_mm": 400}]
-    body = {"inputs": [t._get_tensor() for t in inputs(penguins, binary=False)]}
-    status, headers, answer = server.post_json(INFER, body)
+    status, headers, answer = server.post_json(INFER, json_request(penguins))
     assert status == 422 and headers["Content-Type"] == "application/json"
     assert [d["loc"] for d in answer["detail"]] == [["body_mass_g", 1], ["flipper_length_mm", 3]]
 
@@ -234,3 +235,28 @@ def test_tritonclients_default_bytes_get_a_binary_answer_sized_as_it_says(server
     sizes = [o["parameters"]["binary_data_size"] for o in header["outputs"]]
     assert length + sum(sizes) == len(payload)
     assert payload[length : length + sizes[0]] == len(b"Adelie").to_bytes(4, "little") + b"Adelie"
+
+
+def json_request(penguins: list[dict]) -> dict:
+    """A V2 request body with JSON tensors, as tritonclient writes them."""
+    return {"inputs": [t._get_tensor() for t in inputs(penguins, binary=False)]}
+
+
+def test_the_protocol_is_imported_by_the_first_v2_request_only():
+    """Neither the protocol's modules nor numpy load for the native API, nor numpy for one penguin in V2."""
+    code = f"""
+import json, sys
+import functions_framework
+from werkzeug.test import Client
+client = Client(functions_framework.create_app("predict", "main.py"))
+v2_modules = lambda: sorted(name for name in sys.modules if "v2" in name.split(".")[-1])
+assert client.post("/predict", json={ADELIE!r}).status_code == 200
+before = v2_modules()
+assert client.post("{INFER}", json={json_request([ADELIE])!r}).status_code == 200
+print(json.dumps([before, v2_modules(), "numpy" in sys.modules]))
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=FUNCTION_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    before, after, numpy_loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert before == [] and {"penguins.v2_api", "penguins.codecs.v2", "penguins.codecs.v2_binary"} <= set(after)
+    assert not numpy_loaded

@@ -242,7 +242,8 @@ def _json_values(data: object, shape: list[int], name: str) -> list:
 
 def _text_values(name: str, values: list) -> list:
     """BYTES values as the validator's words: UTF-8, matched case-insensitively; others left for it to name."""
-    table, known = _TEXT_VALUES[name], {}
+    table = _TEXT_VALUES[name]
+    known: dict[str | bytes, str | None] = {}  # each distinct value normalised once
     out = []
     for value in values:
         if type(value) is str or type(value) is bytes:
