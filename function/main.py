@@ -84,11 +84,20 @@ ROUTES: dict[str, dict[str, Handler]] = {
 }
 
 
+def _v2_methods(path: str) -> dict:
+    from penguins import v2_api  # the Open Inference Protocol, imported by its first request only
+
+    return v2_api.methods(path, MODELS, SETTINGS)
+
+
 def _route(method: str, path: str):
     methods = ROUTES.get(path)
     if methods is None:
-        msg = f"There is no {path}; the paths are {', '.join(ROUTES)}"
-        raise NotFound(msg, [{"loc": ["path"], "msg": msg, "type": "not_found"}])
+        if path == "/v2" or path.startswith("/v2/"):  # a prefix, looked at only when no exact path matched
+            methods = _v2_methods(path)
+        else:
+            msg = f"There is no {path}; the paths are {', '.join(ROUTES)}, /v2/..."
+            raise NotFound(msg, [{"loc": ["path"], "msg": msg, "type": "not_found"}])
     handler = methods.get("GET" if method == "HEAD" else method)
     if handler is None:
         allowed = ", ".join(methods)
@@ -126,6 +135,7 @@ def predict(request: Request) -> Response:
     if model is not None:
         headers = model.headers
         fields["model_version"] = model.version
+    # A V2 answer with binary outputs comes shaped already; every other answer is JSON, shaped here.
     response = body if isinstance(body, Response) else json_response(status, body, headers, streamed=streamed)
     log.request_entry(
         request.method,

@@ -11,6 +11,7 @@ Servers run pinned to CPU 0 (the size of a 1-vCPU function instance), wrk runs o
   memory       resident memory of the server's process tree after the load
   batch        one request with 10,000 penguins, server-side time from the function's own request log
   formats      the same 10,000 as a CSV file and as a BigQuery request, beside the JSON batch (bench_formats.py)
+  V2           Open Inference Protocol infer: one penguin against POST /predict, and 10,000 rows (tests/bench_v2.py)
 """
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ OURS_SOURCE = ROOT / "function" / "main.py"
 BATCH_SIZE = 10_000
 
 
-def post(url: str, payload: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=payload, method="POST", headers={"Content-Type": "application/json"})
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def post(url: str, payload: bytes, timeout: float = 5.0, headers: dict[str, str] = JSON_HEADERS) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=payload, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -92,12 +96,18 @@ class Server:
         self._log.close()
 
 
-def wrk(url: str, body: dict, duration: int, connections: int) -> dict:
+def lua_string(payload: bytes) -> str:
+    """Any bytes as a Lua string literal: printable ASCII as is, the rest as three-digit decimal escapes."""
+    return '"' + "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else f"\\{b:03d}" for b in payload) + '"'
+
+
+def wrk(url: str, body: dict | bytes, duration: int, connections: int, headers: dict[str, str] = JSON_HEADERS) -> dict:
+    """wrk POSTing body (a dict is sent as JSON) to url; requests/s, p50 and p99 ms, non-2xx answers."""
+    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(
-            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-            f"wrk.body = {json.dumps(json.dumps(body))}\n"
-        )
+        f.write('wrk.method = "POST"\n')
+        f.writelines(f"wrk.headers[{lua_string(k.encode())}] = {lua_string(v.encode())}\n" for k, v in headers.items())
+        f.write(f"wrk.body = {lua_string(payload)}\n")
         script = f.name
     out = subprocess.run(
         ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, url],
@@ -159,6 +169,14 @@ def random_penguins(count: int) -> list[dict]:
     ]
 
 
+def last_latencies(server: Server, count: int) -> list[float]:
+    """The server-side seconds of the last count requests, from the function's own request log lines."""
+    lines = server.log_path.read_text().strip().split("\n")[-count:]
+    return [
+        float(entry["httpRequest"]["latency"].rstrip("s")) for entry in map(json.loads, lines) if "httpRequest" in entry
+    ]
+
+
 def batch_throughput(
     lean_bin: Path, log_dir: Path, count: int = BATCH_SIZE, explain: bool = False, repeats: int = 5
 ) -> dict:
@@ -172,11 +190,7 @@ def batch_throughput(
             status, _ = post(server.url, body, timeout=60)
             client_times.append(time.perf_counter() - started)
             assert status == 200, status
-        server_times = [
-            float(entry["httpRequest"]["latency"].rstrip("s"))
-            for entry in map(json.loads, server.log_path.read_text().strip().split("\n")[-(repeats + 1) :])
-            if "httpRequest" in entry
-        ]
+        server_times = last_latencies(server, repeats + 1)
     finally:
         server.stop()
     # The first request pays once for numpy's import (and, explaining, for building the tables).
@@ -258,6 +272,9 @@ def main() -> int:
     from bench_formats import bulk_formats, report  # imported here: it imports this module's helpers
 
     formats = bulk_formats(lean, log_dir)
+    import bench_v2  # the Open Inference Protocol's figures, in their own module
+
+    v2 = bench_v2.measure(lean, log_dir, args.duration, args.connections, args.rounds)
 
     print(
         f"machine: {os.cpu_count()} CPUs, {platform_line()}; servers pinned to CPU 0, wrk -c{args.connections} "
@@ -299,6 +316,7 @@ def main() -> int:
         f"({explained['first_server_s']} s for the first, which builds the explanation tables)"
     )
     print(report(formats))
+    print("\n".join(bench_v2.report(v2)))
     if args.json:
         Path(args.json).write_text(
             json.dumps(
@@ -312,6 +330,7 @@ def main() -> int:
                     "batch": batch,
                     "explain": explained,
                     "formats": formats,
+                    "v2": v2,
                 },
                 indent=2,
             )

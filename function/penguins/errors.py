@@ -35,6 +35,12 @@ class MalformedCsv(ApiError):
     status = 400
 
 
+class InvalidTensors(ApiError):
+    """An inference request's tensors are malformed: names, datatypes, shapes or binary sizes."""
+
+    status = 400
+
+
 class NotFound(ApiError):
     """No such path."""
 

@@ -6,10 +6,10 @@ import difflib
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic_core import ErrorDetails, SchemaValidator, ValidationError, from_json
+from pydantic_core import SchemaValidator, ValidationError, from_json
 
 from .domain import ISLANDS, LIMITS, SEXES
 from .errors import InvalidInput, MalformedJson
@@ -154,13 +154,18 @@ def _key_count(raw: bytes) -> int:
     return raw.count(b'":')
 
 
-def invalid_input(exc: ValidationError) -> InvalidInput:
-    """A 422 listing every violation (up to MAX_DETAILS), each with a sentence that says what to fix."""
+def invalid_input(exc: ValidationError, locate: Callable[[tuple], list] | None = None) -> InvalidInput:
+    """A 422 listing every violation (up to MAX_DETAILS), each with a sentence that says what to fix.
+
+    locate maps a validator's loc to where the client put the value, for formats that name it otherwise.
+    """
     errors = exc.errors(include_url=False, include_context=False)
-    detail: list[dict[str, Any]] = [
-        {"loc": list(err["loc"]), "msg": _message(err), "type": _ERROR_TYPES.get(err["type"], err["type"])}
-        for err in errors[:MAX_DETAILS]
-    ]
+    detail: list[dict[str, Any]] = []
+    for err in errors[:MAX_DETAILS]:
+        loc = locate(err["loc"]) if locate else list(err["loc"])
+        detail.append(
+            {"loc": loc, "msg": _message(err, _where(loc)), "type": _ERROR_TYPES.get(err["type"], err["type"])}
+        )
     if len(errors) == 1:
         sentence = detail[0]["msg"]
     else:
@@ -172,12 +177,11 @@ def invalid_input(exc: ValidationError) -> InvalidInput:
     return InvalidInput(sentence, detail)
 
 
-def _message(err: ErrorDetails) -> str:
+def _message(err: Mapping[str, Any], where: str) -> str:
     loc = err["loc"]
-    field = loc[-1] if loc else ""  # an index for a batch item itself
-    where = _where(loc)
+    field = loc[-1] if loc else ""
     kind = err["type"]
-    value = err.get("input")
+    value: Any = err.get("input")
     if not isinstance(field, str):
         field = ""
     limit = LIMITS.get(field)
@@ -212,7 +216,7 @@ def _message(err: ErrorDetails) -> str:
     return f"{where or 'the body'}: {err['msg']}"
 
 
-def _where(loc: tuple) -> str:
+def _where(loc: Sequence[str | int]) -> str:
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -334,7 +338,7 @@ def _row_message(err: dict) -> str:
         return f"{field} must be a number in {limit.unit_name}; got {_short(value)}{hint}"
     if field in _CHOICES and value is None:
         return f"{field} has no value: it needs one of {_options(field)}"
-    return _message(err)  # type: ignore[arg-type]  # an ErrorDetails with the row's own loc
+    return _message(err, _where(err["loc"]))
 
 
 def refuse_bad_query(request: Request) -> None:

@@ -1,0 +1,328 @@
+"""Open Inference Protocol (KServe V2) tensors <-> penguins: one named input per field, one row per penguin."""
+
+from __future__ import annotations
+
+from pydantic_core import ValidationError, from_json
+
+from ..domain import ISLANDS, LIMITS, MEASUREMENTS, SEXES
+from ..errors import InvalidInput, InvalidTensors, MalformedJson
+from ..model_cache import ServedModel
+from ..validation import BATCH, PENGUIN, invalid_input, parse_json
+from . import v2_binary
+
+MODEL_NAME = "penguin-species"
+PLATFORM = "xgboost"
+MEASUREMENT_DATATYPES = ("FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
+INPUT_DATATYPES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(MEASUREMENTS, MEASUREMENT_DATATYPES),
+    "island": ("BYTES",),
+    "sex": ("BYTES",),
+}
+REQUIRED_INPUTS = (*MEASUREMENTS, "island")
+OUTPUTS = ("species", "probabilities")
+UNKNOWN_SEX = ("", "NA", ".")
+# Matched case-insensitively, as in spreadsheets and BigQuery's penguins table (MALE); unknown sex is None.
+_TEXT_VALUES: dict[str, dict[str, str | None]] = {
+    "island": {name.casefold(): name for name in ISLANDS},
+    "sex": {**{name.casefold(): name for name in SEXES}, **{text.casefold(): None for text in UNKNOWN_SEX}},
+}
+_EXAMPLE = (
+    '{"inputs": [{"name": "bill_length_mm", "shape": [1], "datatype": "FP32", "data": [39.1]}, ...]}, '
+    f"one input per field ({', '.join(INPUT_DATATYPES)}; sex may be left out)"
+)
+_UNSEEN = object()
+
+
+def _refuse(msg: str, loc: list, kind: str = "tensor") -> InvalidTensors:
+    return InvalidTensors(msg, [{"loc": loc, "msg": msg, "type": kind}])
+
+
+def parse_header(raw: bytes) -> dict:
+    """The inference request's JSON object (the whole body, or the header before the binary data)."""
+    try:
+        header = _parse_fast(raw)
+        if header is None:
+            header = parse_json(raw)
+    except MalformedJson as exc:
+        reason = exc.detail[0]["msg"]
+        raise MalformedJson(
+            f"The inference request is not valid JSON ({reason}); send {_EXAMPLE}", exc.detail
+        ) from None
+    if not isinstance(header, dict):
+        raise _refuse(f"The inference request must be a JSON object; send {_EXAMPLE}", [])
+    request_id = header.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise _refuse("id must be a string, echoed in the answer; leave it out if you do not need it", ["id"])
+    return header
+
+
+def _parse_fast(raw: bytes) -> object | None:
+    """A request without escapes or duplicate keys, parsed in Rust; None sends it to the careful parser.
+
+    Without escapes every '":' in the bytes ends a key, so counting them against the keys where a request
+    has keys (itself, its tensors, their parameters) rules out a key named twice anywhere, or any key elsewhere.
+    """
+    if b"\\" in raw:
+        return None
+    try:
+        header = from_json(raw)  # integers of any size stay integers, as with the careful parser
+    except ValueError:  # malformed, or nested too deeply: the careful parser says what broke
+        return None
+    return header if _request_key_count(header) == raw.count(b'":') else None
+
+
+def _request_key_count(header: object) -> int:
+    if not isinstance(header, dict):
+        return -1
+    count = len(header) + _dict_len(header.get("parameters"))
+    for name in ("inputs", "outputs"):
+        tensors = header.get(name)
+        if isinstance(tensors, list):
+            for tensor in tensors:
+                if isinstance(tensor, dict):
+                    count += len(tensor) + _dict_len(tensor.get("parameters"))
+    return count
+
+
+def _dict_len(value: object) -> int:
+    return len(value) if isinstance(value, dict) else 0
+
+
+def requested_outputs(header: dict) -> list[tuple[str, bool]]:
+    """Which outputs to answer, in order, and whether each goes in the binary section."""
+    parameters = _parameters(header.get("parameters"), ["parameters"])
+    binary_default = parameters.get("binary_data_output", False)
+    if not isinstance(binary_default, bool):
+        raise _refuse("parameters.binary_data_output must be true or false", ["parameters", "binary_data_output"])
+    outputs = header.get("outputs")
+    if not outputs:  # absent or empty: every output
+        return [(name, binary_default) for name in OUTPUTS]
+    if not isinstance(outputs, list):
+        raise _refuse(f"outputs must be a list of objects naming {' or '.join(OUTPUTS)}", ["outputs"])
+    wanted: dict[str, bool] = {}
+    for position, output in enumerate(outputs):
+        name = output.get("name") if isinstance(output, dict) else None
+        if name not in OUTPUTS or name in wanted:
+            got = "it again" if name in wanted else repr(name)[:40]
+            msg = f"outputs[{position}] must name one of {', '.join(OUTPUTS)}, each once; got {got}"
+            raise _refuse(msg, ["outputs", position, "name"])
+        options = _parameters(output.get("parameters"), ["outputs", position, "parameters"])
+        if "classification" in options:
+            msg = (
+                "The classification extension is not served: ask for probabilities, in the class order of the metadata"
+            )
+            raise _refuse(msg, ["outputs", position, "parameters", "classification"])
+        binary = options.get("binary_data", binary_default)
+        if not isinstance(binary, bool):
+            raise _refuse(f"outputs[{position}].parameters.binary_data must be true or false", ["outputs", position])
+        wanted[name] = binary
+    return list(wanted.items())
+
+
+def _parameters(value: object, loc: list) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _refuse(f"{'.'.join(map(str, loc))} must be an object", loc)
+    return value
+
+
+def penguins_from(header: dict, binary: memoryview, max_rows: int) -> list[dict]:
+    """The request's penguins, one per row, validated by the one validation every format goes through."""
+    columns = _columns(header, binary, max_rows)
+    names = tuple(columns)
+    penguins = [dict(zip(names, row)) for row in zip(*columns.values())]
+    try:
+        if len(penguins) == 1:
+            return [PENGUIN.validate_python(penguins[0])]
+        return BATCH.validate_python({"instances": penguins})["instances"]
+    except ValidationError as exc:
+        raise invalid_input(exc, _input_loc) from None
+
+
+def _input_loc(loc: tuple) -> list:
+    """A validator's place, (field,) or ("instances", row, field), as the input and row the client sent."""
+    *row, field = loc
+    return [field, row[-1] if row else 0]
+
+
+def _columns(header: dict, binary: memoryview, max_rows: int) -> dict[str, list]:
+    inputs = header.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise _refuse(f"inputs must be a list of tensors; send {_EXAMPLE}", ["inputs"])
+    columns: dict[str, list] = {}
+    rows, offset = 0, 0
+    for position, tensor in enumerate(inputs):
+        name, datatype, count, size = _describe(tensor, position, max_rows)
+        if name in columns:
+            raise _refuse(f"inputs name {name} twice: send each field once", ["inputs", position, "name"])
+        if columns and count != rows:
+            first = next(iter(columns))
+            msg = f"{name} holds {count} values and {first} {rows}: every input holds one value per penguin"
+            raise _refuse(msg, ["inputs", name, "shape"])
+        rows = count
+        if size is None:
+            values = _json_values(tensor.get("data"), tensor["shape"], name)
+        else:
+            if size > len(binary) - offset:
+                msg = (
+                    f"{name} declares binary_data_size {size}, but only {len(binary) - offset} bytes of binary "
+                    "data are left after the inputs before it"
+                )
+                raise _refuse(msg, ["inputs", name, "parameters", "binary_data_size"], "binary_data")
+            chunk = binary[offset : offset + size]
+            offset += size
+            if datatype == "BYTES":
+                values = v2_binary.decode_bytes(chunk, count, name)
+            else:
+                values = v2_binary.decode_fixed(datatype, chunk, count, name)
+        columns[name] = _text_values(name, values) if datatype == "BYTES" else values
+    if offset != len(binary):
+        msg = f"The binary data holds {len(binary) - offset} bytes more than the inputs' binary_data_size declare"
+        raise _refuse(msg, ["inputs"], "binary_data")
+    missing = [name for name in REQUIRED_INPUTS if name not in columns]
+    if missing:
+        names = f"input {missing[0]} is" if len(missing) == 1 else f"inputs {', '.join(missing)} are"
+        msg = f"The {names} missing: send one input per field ({', '.join(INPUT_DATATYPES)}; sex may be left out)"
+        raise _refuse(msg, ["inputs"], "missing")
+    return columns
+
+
+def _describe(tensor: object, position: int, max_rows: int) -> tuple[str, str, int, int | None]:
+    """A valid input's name, datatype, number of values and binary size (None: its data is in the JSON)."""
+    if not isinstance(tensor, dict):
+        raise _refuse(f"inputs[{position}] must be an object with name, shape, datatype and data", ["inputs", position])
+    name = tensor.get("name")
+    if not isinstance(name, str) or name not in INPUT_DATATYPES:
+        msg = f"inputs[{position}] is named {repr(name)[:40]}; the inputs are {', '.join(INPUT_DATATYPES)}"
+        raise _refuse(msg, ["inputs", position, "name"])
+    datatype, accepted = tensor.get("datatype"), INPUT_DATATYPES[name]
+    if datatype not in accepted:
+        options = accepted[0] if len(accepted) == 1 else f"one of {', '.join(accepted)}"
+        msg = f"{name} must have datatype {options}; got {repr(datatype)[:40]}"
+        raise _refuse(msg, ["inputs", name, "datatype"])
+    shape = tensor.get("shape")
+    if not (
+        type(shape) is list
+        and (len(shape) == 1 or (len(shape) == 2 and type(shape[1]) is int and shape[1] == 1))
+        and type(shape[0]) is int
+        and shape[0] >= 1
+    ):
+        msg = f"{name} must have shape [N] or [N, 1], for N penguins (N at least 1); got {repr(shape)[:40]}"
+        raise _refuse(msg, ["inputs", name, "shape"])
+    if shape[0] > max_rows:
+        msg = f"{name} holds {shape[0]} penguins; the limit is {max_rows} per request: split into several requests"
+        raise InvalidInput(msg, [{"loc": ["inputs", name, "shape"], "msg": msg, "type": "too_long"}])
+    parameters = _parameters(tensor.get("parameters"), ["inputs", name, "parameters"])
+    if "shared_memory_region" in parameters:
+        raise _refuse("Shared memory is not served: send the data in the body", ["inputs", name, "parameters"])
+    size = parameters.get("binary_data_size")
+    if size is None:
+        return name, datatype, shape[0], None
+    if type(size) is not int or size < 0 or "data" in tensor:
+        msg = f"{name}: binary_data_size must be the byte size of its binary data (a whole number), without data"
+        raise _refuse(msg, ["inputs", name, "parameters", "binary_data_size"], "binary_data")
+    return name, datatype, shape[0], size
+
+
+def _json_values(data: object, shape: list[int], name: str) -> list:
+    """An input's JSON data: flat ([v, ...]), or for shape [N, 1] also nested one per row ([[v], ...])."""
+    count = shape[0]
+    if isinstance(data, list) and len(data) == count:
+        if len(shape) == 1 or not isinstance(data[0], list):
+            return data  # a stray nested value is the validator's to name
+        if all(isinstance(row, list) and len(row) == 1 for row in data):
+            return [row[0] for row in data]
+        msg = f"{name} has shape [{count}, 1]: send its data as [v, ...] or [[v], ...], one value per penguin"
+        raise _refuse(msg, ["inputs", name, "data"])
+    held = f"{len(data)} values" if isinstance(data, list) else f"no list of values (data is {type(data).__name__})"
+    msg = f"{name} holds {held} where its shape says {count}: send data as a list of one value per penguin"
+    raise _refuse(msg, ["inputs", name, "data"])
+
+
+def _text_values(name: str, values: list) -> list:
+    """BYTES values as the validator's words: UTF-8, matched case-insensitively; others left for it to name."""
+    table = _TEXT_VALUES[name]
+    known: dict[str | bytes, str | None] = {}  # each distinct value normalised once
+    out = []
+    for value in values:
+        if type(value) is str or type(value) is bytes:
+            normal = known.get(value, _UNSEEN)
+            if normal is _UNSEEN:
+                normal = known[value] = _text_value(name, table, value)
+            value = normal
+        out.append(value)
+    return out
+
+
+def _text_value(name: str, table: dict[str, str | None], value: str | bytes) -> str | None:
+    if isinstance(value, bytes):
+        try:
+            value = value.decode()
+        except UnicodeDecodeError:
+            raise _refuse(f"{name} holds a value that is not UTF-8 text", ["inputs", name, "data"]) from None
+    return table.get(value.strip().casefold(), value)
+
+
+def response(
+    request_id: str | None, answers: list[dict], model: ServedModel, outputs: list[tuple[str, bool]]
+) -> tuple[dict, list[bytes]]:
+    """The inference response (JSON) and the binary chunks of the outputs asked for in binary, in order."""
+    rows, classes = len(answers), model.classes
+    tensors, chunks = [], []
+    for name, binary in outputs:
+        if name == "species":
+            datatype, shape, data = "BYTES", [rows], [answer["prediction"] for answer in answers]
+        else:
+            # The service's probabilities (to the millionth), in the class order the metadata names.
+            datatype, shape = "FP32", [rows, len(classes)]
+            data = [answer["probabilities"][species] for answer in answers for species in classes]
+        tensor: dict[str, object] = {"name": name, "datatype": datatype, "shape": shape}
+        if binary:
+            chunk = v2_binary.encode_bytes(data) if datatype == "BYTES" else v2_binary.encode_fixed(datatype, data)
+            tensor["parameters"] = {"binary_data_size": len(chunk)}
+            chunks.append(chunk)
+        else:
+            tensor["data"] = data
+        tensors.append(tensor)
+    body: dict[str, object] = {"model_name": MODEL_NAME, "model_version": model.version, "outputs": tensors}
+    if request_id is not None:
+        body = {"id": request_id, **body}
+    return body, chunks
+
+
+def model_metadata(model: ServedModel) -> dict:
+    """GET /v2/models/penguin-species: the inputs and outputs, with what each accepts."""
+    inputs = [
+        {
+            "name": name,
+            "datatype": "FP32",
+            "shape": [-1],
+            "parameters": {
+                "datatypes": list(MEASUREMENT_DATATYPES),
+                "unit": LIMITS[name].unit,
+                "min": LIMITS[name].low,
+                "max": LIMITS[name].high,
+            },
+        }
+        for name in MEASUREMENTS
+    ]
+    inputs.append({"name": "island", "datatype": "BYTES", "shape": [-1], "parameters": {"values": list(ISLANDS)}})
+    inputs.append(
+        {
+            "name": "sex",
+            "datatype": "BYTES",
+            "shape": [-1],
+            "parameters": {"values": list(SEXES), "unknown": list(UNKNOWN_SEX), "optional": True},
+        }
+    )
+    outputs = [
+        {"name": "species", "datatype": "BYTES", "shape": [-1]},
+        {
+            "name": "probabilities",
+            "datatype": "FP32",
+            "shape": [-1, len(model.classes)],
+            "parameters": {"classes": list(model.classes)},
+        },
+    ]
+    return {"name": MODEL_NAME, "versions": [model.version], "platform": PLATFORM, "inputs": inputs, "outputs": outputs}
