@@ -275,12 +275,15 @@ def _is_number(text: str) -> bool:
 
 # The conventions of spreadsheets and BigQuery tables (ml_datasets.penguins says MALE, FEMALE and "."):
 # categories in any case, and an empty cell, NA or "." for an unknown sex.
-_ISLAND_BY_FOLDED = {island.casefold(): island for island in ISLANDS}
-_SEX_BY_FOLDED: dict[str, str | None] = {sex.casefold(): sex for sex in SEXES} | {"": None, "na": None, ".": None}
+UNKNOWN_SEX = ("", "NA", ".")
+ISLAND_BY_FOLDED: dict[str, str | None] = {island.casefold(): island for island in ISLANDS}
+SEX_BY_FOLDED: dict[str, str | None] = {sex.casefold(): sex for sex in SEXES} | {
+    t.casefold(): None for t in UNKNOWN_SEX
+}
 # The spellings tables use, looked up as they come; any other goes through strip and casefold.
 _ISLAND_AS_WRITTEN = {spelling: island for island in ISLANDS for spelling in (island, island.upper(), island.lower())}
 _SEX_AS_WRITTEN: dict[str | None, str | None] = {
-    spelling: sex for folded, sex in _SEX_BY_FOLDED.items() for spelling in (folded, folded.upper(), folded.title())
+    spelling: sex for folded, sex in SEX_BY_FOLDED.items() for spelling in (folded, folded.upper(), folded.title())
 } | {None: None}
 
 
@@ -317,9 +320,9 @@ def validate_rows(rows: Sequence[dict | str]) -> list[dict | str]:
 def _match_categories(row: dict) -> None:
     island, sex = row.get("island"), row.get("sex")
     if isinstance(island, str):
-        row["island"] = _ISLAND_BY_FOLDED.get(island.strip().casefold(), island)
+        row["island"] = ISLAND_BY_FOLDED.get(island.strip().casefold(), island)
     if isinstance(sex, str):
-        row["sex"] = _SEX_BY_FOLDED.get(sex.strip().casefold(), sex)
+        row["sex"] = SEX_BY_FOLDED.get(sex.strip().casefold(), sex)
 
 
 def _row_message(err: dict) -> str:

@@ -7,7 +7,15 @@ from pydantic_core import ValidationError, from_json
 from ..domain import ISLANDS, LIMITS, MEASUREMENTS, SEXES
 from ..errors import InvalidInput, InvalidTensors, MalformedJson
 from ..model_cache import ServedModel
-from ..validation import BATCH, PENGUIN, invalid_input, parse_json
+from ..validation import (
+    BATCH,
+    ISLAND_BY_FOLDED,
+    PENGUIN,
+    SEX_BY_FOLDED,
+    UNKNOWN_SEX,
+    invalid_input,
+    parse_json,
+)
 from . import v2_binary
 
 MODEL_NAME = "penguin-species"
@@ -20,12 +28,8 @@ INPUT_DATATYPES: dict[str, tuple[str, ...]] = {
 }
 REQUIRED_INPUTS = (*MEASUREMENTS, "island")
 OUTPUTS = ("species", "probabilities")
-UNKNOWN_SEX = ("", "NA", ".")
-# Matched case-insensitively, as in spreadsheets and BigQuery's penguins table (MALE); unknown sex is None.
-_TEXT_VALUES: dict[str, dict[str, str | None]] = {
-    "island": {name.casefold(): name for name in ISLANDS},
-    "sex": {**{name.casefold(): name for name in SEXES}, **{text.casefold(): None for text in UNKNOWN_SEX}},
-}
+# The same case and unknown-sex rules as CSV and BigQuery, from the one place that defines them.
+_TEXT_VALUES: dict[str, dict[str, str | None]] = {"island": ISLAND_BY_FOLDED, "sex": SEX_BY_FOLDED}
 _EXAMPLE = (
     '{"inputs": [{"name": "bill_length_mm", "shape": [1], "datatype": "FP32", "data": [39.1]}, ...]}, '
     f"one input per field ({', '.join(INPUT_DATATYPES)}; sex may be left out)"
