@@ -13,7 +13,7 @@ HOST ?=
 USERS ?= 20
 TEST_WORKERS ?= auto
 LOAD_TIME ?= 30s
-.PHONY: help venv serve serve-gcs test test-slow model schemas lock bench load clean
+.PHONY: help venv serve serve-gcs test test-slow model schemas lock bench load drift clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,9 @@ bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv o
 
 load: $(INSTALLED) ## Locust, headless, USERS (20) for LOAD_TIME (30s) against a local function or HOST=url; report in reports/load.html
 	$(BIN)/python tests/run_load.py --host "$(HOST)" --users $(USERS) --time $(LOAD_TIME)
+
+drift: $(INSTALLED) ## Drift report on a local server's log: serves function/, sends real penguins (SHIFT=1: shifted ones), writes reports/drift/
+	$(BIN)/python tests/drift_traffic.py --out reports/drift $(if $(SHIFT),--shift)
 
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) $(LEAN) .tools .pytest_cache .mypy_cache

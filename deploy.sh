@@ -31,12 +31,18 @@ then smoke-tests its URL. Every option can also be given as the environment vari
                         its invoker grant, the SQL function (deploy/bigquery.sh) [BIGQUERY_DATASET]
   --public              anyone may call the URL (--allow-unauthenticated); default: private,
                         callers need roles/run.invoker and an identity token [PUBLIC=true]
+  --alert-email ADDRESS  alerts e-mail this address (a notification channel, made once) [ALERT_EMAIL]
+  --notification-channel NAME  alerts notify this channel, projects/P/notificationChannels/ID
+                        [NOTIFICATION_CHANNEL]
+  --no-monitoring       skip the metrics, alert policies and dashboard [MONITORING=false]
+  --monitoring-only     apply only those (after a threshold change, say) [MONITORING_ONLY=true]
   --dry-run             print every command, run none: no login, no network, and with --project
                         no gcloud at all [DRY_RUN=true]
   -h, --help            this help
 
 Also read: PYTHON (default .venv/bin/python; the training CLI publishes the model), ID_TOKEN (used by
-the smoke test instead of gcloud auth print-identity-token), SMOKE_RETRIES (default 5); with --bigquery,
+the smoke test instead of gcloud auth print-identity-token), SMOKE_RETRIES (default 5), the
+monitoring thresholds named in monitoring/thresholds.env (docs/monitoring.md); with --bigquery,
 BIGQUERY_LOCATION (default US, where bigquery-public-data lives), BIGQUERY_CONNECTION (default: the name)
 and BIGQUERY_MAX_BATCHING_ROWS (default 2500, measured: see deploy/bigquery.sh).
 Prerequisites: gcloud logged in (gcloud auth login), Application Default Credentials for the model
@@ -67,6 +73,10 @@ DRY_RUN="${DRY_RUN:-false}"
 PYTHON="${PYTHON:-.venv/bin/python}"
 SMOKE_RETRIES="${SMOKE_RETRIES:-5}"
 BIGQUERY_DATASET="${BIGQUERY_DATASET:-}"
+ALERT_EMAIL="${ALERT_EMAIL:-}"
+NOTIFICATION_CHANNEL="${NOTIFICATION_CHANNEL:-}"
+MONITORING="${MONITORING:-true}"
+MONITORING_ONLY="${MONITORING_ONLY:-false}"
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 usage_error() { printf 'error: %s (see ./deploy.sh --help)\n' "$*" >&2; exit 2; }
@@ -83,8 +93,11 @@ while (($#)); do
     -h | --help) usage; exit 0 ;;
     --public) PUBLIC=true; shift; continue ;;
     --dry-run) DRY_RUN=true; shift; continue ;;
+    --no-monitoring) MONITORING=false; shift; continue ;;
+    --monitoring-only) MONITORING_ONLY=true; shift; continue ;;
     --project | --region | --name | --bucket | --prefix | --artifact | --memory | --cpu | --concurrency | \
-      --min-instances | --max-instances | --timeout | --service-account-id | --bigquery)
+      --min-instances | --max-instances | --timeout | --service-account-id | --bigquery | --alert-email | \
+      --notification-channel)
       (($# >= 2)) || usage_error "$option needs a value"
       value=$2
       shift 2 ;;
@@ -105,9 +118,12 @@ while (($#)); do
     --timeout) TIMEOUT=$value ;;
     --service-account-id) SERVICE_ACCOUNT_ID=$value ;;
     --bigquery) BIGQUERY_DATASET=$value ;;
+    --alert-email) ALERT_EMAIL=$value ;;
+    --notification-channel) NOTIFICATION_CHANNEL=$value ;;
   esac
 done
 
+[[ $MONITORING == true || $MONITORING == false ]] || usage_error "MONITORING must be true or false; got '$MONITORING'"
 MODEL_PREFIX=${MODEL_PREFIX#/}
 MODEL_PREFIX=${MODEL_PREFIX%/}
 # shellcheck source=deploy/options.sh
@@ -117,11 +133,13 @@ check_options  # every value, before any gcloud call
 # The artifact is relative to where the script was called; everything else to the repository.
 [[ $ARTIFACT == /* ]] || ARTIFACT="$PWD/$ARTIFACT"
 cd "$ROOT"
+# shellcheck source=deploy/monitoring.sh
+source "$ROOT/deploy/monitoring.sh"
 
 # --- printing and running ---
 
 STEP=0
-step() { STEP=$((STEP + 1)); printf '\n==> [%d/8] %s\n' "$STEP" "$*"; }
+step() { STEP=$((STEP + 1)); printf '\n==> [%d/9] %s\n' "$STEP" "$*"; }
 quote() {  # one argument as a shell word, quoted only when it needs to be
   if [[ $1 =~ ^[][A-Za-z0-9_./:=@,+%-]+$ ]]; then printf '%s' "$1"; else printf "'%s'" "${1//\'/\'\\\'\'}"; fi
 }
@@ -175,6 +193,12 @@ show gcloud auth print-access-token
 if ! dry && ! gcloud auth print-access-token >/dev/null; then
   die "gcloud is not logged in (or its login expired): run: gcloud auth login"
 fi
+if [[ $MONITORING_ONLY == true ]]; then
+  step "Monitoring: log-based metrics, alert policies, dashboard (monitoring/)"
+  apply_monitoring
+  exit 0
+fi
+
 problem=
 if [[ ! -f $ARTIFACT/manifest.json ]]; then
   problem="no model artifact in $ARTIFACT (no manifest.json): pass --artifact DIR, or run: make model"
@@ -194,9 +218,11 @@ fi
 
 step "Enabling the APIs (no-op when already enabled)"
 # cloudfunctions, run (a 2nd gen function is a Cloud Run service), cloudbuild + artifactregistry (the
-# build and its image), storage (the model), iam (the service account), logging (the function's logs).
+# build and its image), storage (the model), iam (the service account), logging (the function's logs and
+# its log-based metrics), monitoring (alert policies and the dashboard).
 run gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com \
   artifactregistry.googleapis.com storage.googleapis.com iam.googleapis.com logging.googleapis.com \
+  monitoring.googleapis.com \
   --project "$PROJECT"
 
 # --- 3. the model bucket ---
@@ -330,6 +356,13 @@ if ! dry; then
   [[ $served == "$version" ]] ||
     echo "warning: the function answered with model ${served:-?}, not the published $version: see $url/health"
   echo "smoke test passed"
+fi
+
+# --- 9. monitoring ---
+
+if [[ $MONITORING == true ]]; then
+  step "Monitoring: log-based metrics, alert policies, dashboard (monitoring/)"
+  apply_monitoring
 fi
 
 if [[ -n $BIGQUERY_DATASET ]]; then

@@ -50,8 +50,9 @@ def _predict(request: Request) -> tuple[int, dict | Response, dict]:
     if request.environ.get("QUERY_STRING"):  # parsed only when there is one: most requests have none
         explain = parse_explain_flag(request.args.get("explain")) or explain
     model = MODELS.get()
-    answer, logged = service.predict_response(model, penguins, is_batch, explain)
-    return 200, answer, {"model": model, "format": "json", "prediction": logged}
+    answer, fields = service.predict_response(model, penguins, is_batch, explain, SETTINGS.log_inputs_fraction)
+    fields["model"] = model
+    return 200, answer, fields
 
 
 def _index(request: Request) -> tuple[int, dict, dict] | Response:

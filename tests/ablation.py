@@ -49,9 +49,8 @@ def main(requests: int = 20_000) -> None:
             floor = per_request_us(floor_function.predict)
             steps = [("ours", None, None)]
             steps += [("the request log line", log, {"request_entry": lambda *a: None})]
-            steps += [
-                ("the prediction and its warnings", service, {"predict_response": lambda *a: (dict(answer), logged)})
-            ]
+            constant = {"predict_response": lambda *a: (dict(answer), dict(logged))}
+            steps += [("the prediction, its warnings and its log fields", service, constant)]
             steps += [("validation", function_main, {"parse_predict_request": lambda *a: parsed})]
             steps += [("reading and checking the body", function_main, {"read_json_body": lambda r, m: r.get_data()})]
             bare = {

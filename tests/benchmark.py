@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import shutil
 import statistics
@@ -34,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "function"), str(ROOT / "tests")]
 
-from examples import ADELIE  # noqa: E402
+from examples import ADELIE, random_penguins  # noqa: E402
 from procs import free_port, function_command, stop_process_group, tree_rss_mb  # noqa: E402
 
 FLOOR_SOURCE = ROOT / "tests" / "floor_function.py"
@@ -151,22 +150,6 @@ def load(lean_bin: Path, source: Path, log_dir: Path, name: str, duration: int, 
         return result
     finally:
         server.stop()
-
-
-def random_penguins(count: int) -> list[dict]:
-    """Penguins across the training ranges, the same ones every run."""
-    rng = random.Random(0)
-    return [
-        {
-            "bill_length_mm": round(rng.uniform(32, 59), 1),
-            "bill_depth_mm": round(rng.uniform(13, 21), 1),
-            "flipper_length_mm": rng.randint(172, 231),
-            "body_mass_g": rng.randint(2700, 6300),
-            "island": rng.choice(["Biscoe", "Dream", "Torgersen"]),
-            "sex": rng.choice(["male", "female", None]),
-        }
-        for _ in range(count)
-    ]
 
 
 def last_latencies(server: Server, count: int) -> list[float]:

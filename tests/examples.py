@@ -1,6 +1,7 @@
 """Penguins every test and benchmark uses (no pytest here: the benchmark scripts import it too)."""
 
 import json
+import random
 
 # The seed README's three examples, unchanged, with the species it says they are.
 SEED_EXAMPLES = {
@@ -42,3 +43,19 @@ def adelie_post_environ() -> tuple[bytes, dict]:
     body = json.dumps(ADELIE).encode()
     headers = {"Content-Type": "application/json"}
     return body, EnvironBuilder(path="/predict", method="POST", data=body, headers=headers).get_environ()
+
+
+def random_penguins(count: int, seed: int = 0) -> list[dict]:
+    """Penguins across the training ranges, the same ones for the same seed."""
+    rng = random.Random(seed)
+    return [
+        {
+            "bill_length_mm": round(rng.uniform(32, 59), 1),
+            "bill_depth_mm": round(rng.uniform(13, 21), 1),
+            "flipper_length_mm": rng.randint(172, 231),
+            "body_mass_g": rng.randint(2700, 6300),
+            "island": rng.choice(["Biscoe", "Dream", "Torgersen"]),
+            "sex": rng.choice(["male", "female", None]),
+        }
+        for _ in range(count)
+    ]

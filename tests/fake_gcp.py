@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from fake_gcp_monitoring import ROUTES as MONITORING_ROUTES
 from loopback_http import send_json
 
 PROJECT_NUMBER = "123456789012"
 # Every API gcloud 528 calls for deploy.sh's commands (measured; artifactregistry and logging are only
 # enabled, never called); each one's override points at this server.
 APIS = ("cloudfunctions", "serviceusage", "cloudbuild", "cloudresourcemanager", "iam", "storage", "run")
+APIS += ("logging", "monitoring")  # deploy/monitoring.sh: log-based metrics, alert policies, dashboards
 FUNCTIONS_TYPE = "type.googleapis.com/google.cloud.functions.v2"
 RUNTIMES = ("python311", "python312", "python313")
 
@@ -57,6 +59,11 @@ class FakeGcp:
     run_policies: dict[str, dict] = field(default_factory=dict)  # Cloud Run service name -> Policy
     operations: dict[str, dict] = field(default_factory=dict)  # Cloud Functions operations, all done
     uploads: dict[str, bytes] = field(default_factory=dict)  # upload path -> the bytes PUT there
+    # Cloud Logging metrics and Cloud Monitoring (tests/fake_gcp_monitoring.py): full resource name -> resource
+    log_metrics: dict[str, dict] = field(default_factory=dict)
+    alert_policies: dict[str, dict] = field(default_factory=dict)
+    notification_channels: dict[str, dict] = field(default_factory=dict)
+    dashboards: dict[str, dict] = field(default_factory=dict)
 
     def start(self) -> FakeGcp:
         fake = self
@@ -308,4 +315,5 @@ ROUTES = [  # (method, API, path regex, handler(fake, call, *groups))
     ("PUT", "storage", r"/v1/b/([^/]+)/iam", FakeGcp._set_bucket_policy),
     ("GET", "run", rf"/v1/{LOC}/services/([^/:]+):getIamPolicy", FakeGcp._get_run_policy),
     ("POST", "run", rf"/v1/{LOC}/services/([^/:]+):setIamPolicy", FakeGcp._set_run_policy),
+    *MONITORING_ROUTES,
 ]

@@ -140,8 +140,8 @@ def test_the_request_log_line_says_bigquery_and_counts(client, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"httpRequest"' in line]
     entry = lines[-1]
     assert entry["format"] == "bigquery" and entry["httpRequest"]["status"] == 200
-    assert entry["prediction"] == {"Adelie": 1, "Gentoo": 1}
-    assert entry["rows"] == 3 and entry["row_errors"] == 1 and entry["model_version"]
+    assert entry["predicted_classes"] == {"Adelie": 1, "Gentoo": 1}
+    assert entry["rows"] == 3 and entry["failed_rows"] == 1 and entry["model_version"]
 
 
 json_values = st.recursive(

@@ -244,8 +244,9 @@ def test_the_request_log_line_says_csv_and_counts(client, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"httpRequest"' in line]
     entry = lines[-1]
     assert entry["format"] == "csv" and entry["httpRequest"]["status"] == 200
-    assert entry["prediction"] == {"Adelie": 1, "Chinstrap": 1}
-    assert entry["rows"] == 3 and entry["row_errors"] == 1 and entry["model_version"]
+    assert entry["predicted_classes"] == {"Adelie": 1, "Chinstrap": 1}
+    assert entry["rows"] == 3 and entry["failed_rows"] == 1 and entry["model_version"]
+    assert len(entry["inputs_sample"]) == 2 and entry["confidence_summary"]["counts"]
 
 
 cells = st.one_of(

@@ -33,11 +33,13 @@ FUNCTION = f"projects/{PROJECT}/locations/{REGION}/functions/penguin-species"
 # What deploy.sh reads from the environment: none may leak in from the developer's shell.
 DEPLOY_VARS = (
     "PROJECT REGION FUNCTION_NAME BUCKET MODEL_PREFIX ARTIFACT MEMORY CPU CONCURRENCY MIN_INSTANCES MAX_INSTANCES "
-    "TIMEOUT SERVICE_ACCOUNT_ID PUBLIC DRY_RUN PYTHON ID_TOKEN SMOKE_RETRIES"
+    "TIMEOUT SERVICE_ACCOUNT_ID PUBLIC DRY_RUN PYTHON ID_TOKEN SMOKE_RETRIES "
+    "ALERT_EMAIL NOTIFICATION_CHANNEL MONITORING MONITORING_ONLY"
 ).split()
 OPTIONS = (
     "--project --region --name --bucket --prefix --artifact --memory --cpu --concurrency --min-instances "
-    "--max-instances --timeout --service-account-id --public --dry-run --help"
+    "--max-instances --timeout --service-account-id --public --alert-email --notification-channel --no-monitoring "
+    "--monitoring-only --dry-run --help"
 ).split()
 
 needs_gcloud = pytest.mark.skipif(
@@ -245,7 +247,8 @@ def function_server(gcs, start_server):
     return start_server(MODEL_URI=f"gs://{BUCKET}/penguins", MODEL_FALLBACK="none")
 
 
-DEPLOY_ARGS = ("--project", PROJECT, "--region", REGION, "--bucket", BUCKET)
+# Monitoring (deploy/monitoring.sh) has its own whole runs in tests/test_monitoring.py: ~16 more gcloud calls.
+DEPLOY_ARGS = ("--project", PROJECT, "--region", REGION, "--bucket", BUCKET, "--no-monitoring")
 
 
 def deploy_spec(fake: FakeGcp, method: str) -> dict:
@@ -267,7 +270,7 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     assert f"URL: {function_server.url}" in result.stdout and "smoke test passed" in result.stdout
 
     [enable] = fake.find("POST", "serviceusage", r":batchEnable$")
-    apis = {"cloudfunctions", "run", "cloudbuild", "artifactregistry", "storage", "iam", "logging"}
+    apis = {"cloudfunctions", "run", "cloudbuild", "artifactregistry", "storage", "iam", "logging", "monitoring"}
     assert set(enable.body["serviceIds"]) == {f"{api}.googleapis.com" for api in apis}
     [bucket] = fake.find("POST", "storage", r"^/v1/b$")
     assert bucket.body["name"] == BUCKET and bucket.body["location"] == REGION

@@ -235,9 +235,8 @@ def test_one_json_log_line_per_request_with_trace(make_client, capsys):
     assert single["httpRequest"]["status"] == 200
     assert single["httpRequest"]["latency"].endswith("s")
     assert single["logging.googleapis.com/trace"] == f"projects/my-project/traces/{trace}"
-    assert single["prediction"] == "Adelie"
     assert len(single["model_version"]) == 12
-    assert batch["prediction"] == {"Adelie": 1, "Gentoo": 1}
+    assert batch["predicted_classes"] == {"Adelie": 1, "Gentoo": 1}
     assert batch["logging.googleapis.com/trace"] == f"projects/my-project/traces/{trace}"
     assert invalid["severity"] == "WARNING"
     assert invalid["httpRequest"]["status"] == 422

@@ -135,4 +135,5 @@ def test_one_penguin_answers_xgboosts_probabilities_to_six_decimals(model):
         got = [answer["probabilities"][species] for species in SPECIES]
         assert np.abs(np.array(got) - probabilities).max() <= 5e-7 + 1e-6  # rounding, plus the evaluator's bound
         assert all(abs(p * 1e6 - round(p * 1e6)) < 1e-6 for p in got)  # six decimals
-        assert answer["prediction"] == logged == SPECIES[int(probabilities.argmax())]
+        assert answer["prediction"] == logged["predicted_class"] == SPECIES[int(probabilities.argmax())]
+        assert logged["confidence"] == max(got) and logged["input"] == penguin

@@ -219,9 +219,11 @@ def test_each_infer_logs_one_line_with_the_format_and_a_prediction_summary(serve
     batch, single = lines[-2:]
     assert batch["format"] == single["format"] == "v2"
     assert batch["model_version"] == single["model_version"] == health["version"]
-    # The summary the service builds for the native API: counts per species for many, the species for one.
-    assert batch["prediction"] == dict(Counter(p["prediction"] for p in native(server, penguins)["predictions"]))
-    assert single["prediction"] == native(server, [ADELIE])["predictions"][0]["prediction"]
+    # The fields the service builds for the native API: counts per species for many, the species for one.
+    expected = dict(Counter(p["prediction"] for p in native(server, penguins)["predictions"]))
+    assert batch["predicted_classes"] == expected and batch["rows"] == 3
+    assert single["predicted_class"] == native(server, [ADELIE])["predictions"][0]["prediction"]
+    assert single["input"]["island"] == "Torgersen" and 0 < single["confidence"] <= 1
 
 
 def test_tritonclients_default_bytes_get_a_binary_answer_sized_as_it_says(server):

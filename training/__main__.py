@@ -4,6 +4,7 @@ python -m training train --out DIR [--seed N]           train, evaluate, write a
 python -m training publish DIR gs://BUCKET/PREFIX        upload it and make it current
 python -m training promote gs://BUCKET/PREFIX VERSION    make an uploaded version current
 python -m training versions gs://BUCKET/PREFIX           list versions, * marks the current one
+python -m training drift SOURCE... [--reference DIR] [--out DIR]   drift of logged traffic against training
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     promote_cmd.add_argument("version")
     versions_cmd = commands.add_parser("versions", help="list the uploaded versions")
     versions_cmd.add_argument("uri", help="gs://BUCKET/PREFIX")
+    drift_cmd = commands.add_parser(
+        "drift", help="compare the function's request lines with the training data (exit 0 ok, 1 drift, 2 unusable)"
+    )
+    drift_cmd.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help="log files: JSON lines or gcloud's JSON array; - for stdin"
+    )
+    drift_cmd.add_argument("--reference", default=None, help="artifact folder (default: the bundled function/model)")
+    drift_cmd.add_argument("--out", default="reports/drift", help="folder for drift.json and drift.html")
+    drift_cmd.add_argument("--min-predictions", type=int, default=None, help="fewer says insufficient data")
     args = parser.parse_args(argv)
 
     try:
@@ -52,6 +62,13 @@ def _run(args: argparse.Namespace) -> int:
             f"log loss {metrics['log_loss']['mean']:.4f}"
         )
         return 0
+    if args.command == "drift":
+        from penguins.settings import BUNDLED_MODEL_DIR
+
+        from .drift import MIN_PREDICTIONS, run
+
+        minimum = MIN_PREDICTIONS if args.min_predictions is None else args.min_predictions
+        return run(args.sources, args.reference or BUNDLED_MODEL_DIR, args.out, minimum)
     from . import publish as gcs  # google-cloud-storage only for the commands that need it
 
     try:

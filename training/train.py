@@ -14,7 +14,8 @@ from penguins.domain import MEASUREMENTS, SPECIES
 
 from .data import load_training_data, training_ranges
 from .evaluate import cross_validate
-from .model import NUM_ROUNDS, PARAMS, fit, model_bytes
+from .model import NUM_ROUNDS, PARAMS, fit, model_bytes, predict_proba
+from .profile import reference_profile
 from .report import write_confusion_matrix_png, write_model_card, write_reliability_png
 from .typicality import fit_typicality
 
@@ -29,6 +30,7 @@ def train(out_dir: str, seed: int = 0, n_repeats: int = 5, num_rounds: int = NUM
     metadata = {
         "training_ranges": training_ranges(data),
         "typicality": fit_typicality(data.X[:, : len(MEASUREMENTS)], data.y, seed),
+        "reference_profile": reference_profile(data.frame, predict_proba(booster, data.X)),
         "metrics": metrics,
         "xgboost_version": xgboost.__version__,
         "params": PARAMS,

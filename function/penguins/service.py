@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
+from random import random, sample
 
 from . import SERVICE_NAME, __version__
 from .domain import LIMITS
@@ -11,6 +14,11 @@ from .model_cache import ServedModel
 from .settings import Settings
 
 PROBABILITY_SCALE = 1e6  # probabilities are answered to 6 decimal places
+# A many-row request's line summarises its answers: counts per class, the confidence on these fixed bins
+# (the top probability is at least 1/3 with three classes), and at most MAX_LOGGED_INPUTS of its inputs,
+# so that a line of 10,000 rows stays a few KB, far below Cloud Logging's 256 KB per entry.
+CONFIDENCE_BIN_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+MAX_LOGGED_INPUTS = 20
 
 
 def _answer(model: ServedModel, measurements: list[float], probabilities: list[float]) -> dict:
@@ -62,24 +70,98 @@ def _by_field(classes: tuple[str, ...], bias: tuple[float, ...], per_class: list
 
 
 def predict_response(
-    model: ServedModel, penguins: list[dict], is_batch: bool, explain: bool = False
-) -> tuple[dict, object]:
-    """The response body and what the request log records as the prediction."""
+    model: ServedModel,
+    penguins: list[dict],
+    is_batch: bool,
+    explain: bool = False,
+    input_fraction: float = 1.0,
+    log_format: str = "json",
+) -> tuple[dict, dict]:
+    """The response body and the request line's monitoring fields (see prediction_log_fields)."""
     if not (is_batch or explain):  # the common request, in the fewest calls (each one costs, see tree_tables)
-        answer = _predict_penguin(model, penguins[0])
+        penguin = penguins[0]
+        answer = _predict_penguin(model, penguin)
         answer["model_version"] = model.version
-        return answer, answer["prediction"]
+        return answer, _single_log_fields(log_format, answer, penguin, input_fraction)
     answers = predict(model, penguins, explain)
     if is_batch:
-        return {"predictions": answers, "model_version": model.version}, prediction_counts(answers)
+        return {"predictions": answers, "model_version": model.version}, _many_log_fields(
+            log_format, answers, penguins, input_fraction, 0
+        )
     answer = answers[0]
     answer["model_version"] = model.version
-    return answer, answer["prediction"]
+    return answer, _single_log_fields(log_format, answer, penguins[0], input_fraction)
 
 
-def prediction_counts(answers: list[dict]) -> dict[str, int]:
-    """What the request log records for many answers: how many of each species (rows in error left out)."""
-    return dict(Counter(answer["prediction"] for answer in answers if "prediction" in answer))
+def rows_log_fields(
+    log_format: str, rows: Sequence[dict | str], answers: Sequence[dict], input_fraction: float
+) -> dict:
+    """prediction_log_fields for a format whose rows may fail one by one (rows as validate_rows gives them)."""
+    predicted = [answer for answer in answers if "prediction" in answer]
+    penguins = [row for row in rows if isinstance(row, dict)]
+    return _many_log_fields(log_format, predicted, penguins, input_fraction, len(answers) - len(predicted))
+
+
+def prediction_log_fields(
+    log_format: str,
+    answers: Sequence[dict],
+    penguins: Sequence[dict],
+    input_fraction: float = 1.0,
+    failed_rows: int = 0,
+) -> dict:
+    """The request line's monitoring fields, for any way in (log_format: "json", "csv", "bigquery", "v2").
+
+    answers are the predictions made (each with "prediction", "probabilities", "warnings"), penguins the
+    validated inputs they answer, in the same order; failed_rows counts the rows that got an error instead.
+    One answer logs `predicted_class`, `confidence` (its top probability), `warnings` (a count) and, on a
+    share input_fraction of lines, `input`; more log bounded summaries (see _many_log_fields).
+    """
+    if len(answers) == 1 and not failed_rows:
+        return _single_log_fields(log_format, answers[0], penguins[0], input_fraction)
+    return _many_log_fields(log_format, answers, penguins, input_fraction, failed_rows)
+
+
+def _single_log_fields(log_format: str, answer: dict, penguin: dict, input_fraction: float) -> dict:
+    species = answer["prediction"]
+    fields = {
+        "format": log_format,
+        "predicted_class": species,
+        "confidence": answer["probabilities"][species],
+        "warnings": len(answer["warnings"]),
+    }
+    if input_fraction >= 1.0 or random() < input_fraction:  # no random number for the default of every line
+        fields["input"] = penguin
+    return fields
+
+
+def _many_log_fields(
+    log_format: str, answers: Sequence[dict], penguins: Sequence[dict], input_fraction: float, failed_rows: int
+) -> dict:
+    """Counts per class, a confidence summary on fixed bins, the warning count and a bounded input sample."""
+    confidences = [answer["probabilities"][answer["prediction"]] for answer in answers]
+    bins = [0] * (len(CONFIDENCE_BIN_EDGES) + 1)
+    for confidence in confidences:
+        bins[bisect_right(CONFIDENCE_BIN_EDGES, confidence)] += 1
+    fields: dict = {
+        "format": log_format,
+        "rows": len(answers) + failed_rows,
+        "predicted_classes": dict(Counter(answer["prediction"] for answer in answers)),
+        "warnings": sum(len(answer["warnings"]) for answer in answers),
+    }
+    if failed_rows:
+        fields["failed_rows"] = failed_rows
+    if confidences:
+        fields["confidence_summary"] = {
+            "min": min(confidences),
+            "mean": round(sum(confidences) / len(confidences), 6),
+            "max": max(confidences),
+            "bin_edges": CONFIDENCE_BIN_EDGES,
+            "counts": bins,
+        }
+    if penguins and (input_fraction >= 1.0 or random() < input_fraction):
+        chosen = sorted(sample(range(len(penguins)), min(MAX_LOGGED_INPUTS, len(penguins))))
+        fields["inputs_sample"] = [penguins[i] for i in chosen]
+    return fields
 
 
 def predict_rows(model: ServedModel, rows: list[dict | str]) -> list[dict]:

@@ -25,6 +25,8 @@ class Settings:
     max_batch_size: int = 10_000
     max_body_bytes: int = 10 * 1024 * 1024
     project_id: str | None = None
+    # The share of prediction lines that carry the validated inputs (drift reads them): 1 logs every one.
+    log_inputs_fraction: float = 1.0
 
     @property
     def uses_bundled_model(self) -> bool:
@@ -47,11 +49,19 @@ class Settings:
             model_cache_dir=environ.get("MODEL_CACHE_DIR") or cls.model_cache_dir,
             max_batch_size=int(_number(environ, "MAX_BATCH_SIZE", cls.max_batch_size, minimum=1, whole=True)),
             max_body_bytes=int(_number(environ, "MAX_BODY_BYTES", cls.max_body_bytes, minimum=1, whole=True)),
+            log_inputs_fraction=_number(environ, "LOG_INPUTS_FRACTION", cls.log_inputs_fraction, minimum=0, maximum=1),
             project_id=environ.get("GOOGLE_CLOUD_PROJECT") or environ.get("GCP_PROJECT") or None,
         )
 
 
-def _number(environ: Mapping[str, str], name: str, default: float, minimum: float, whole: bool = False) -> float:
+def _number(
+    environ: Mapping[str, str],
+    name: str,
+    default: float,
+    minimum: float,
+    whole: bool = False,
+    maximum: float = float("inf"),
+) -> float:
     raw = environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -62,4 +72,6 @@ def _number(environ: Mapping[str, str], name: str, default: float, minimum: floa
         raise SettingsError(f"{name} must be {kind}; got {raw!r}") from None
     if not value >= minimum:  # also refuses NaN
         raise SettingsError(f"{name} must be at least {minimum:g}; got {raw!r}")
+    if value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum:g}; got {raw!r}")
     return value

@@ -99,9 +99,11 @@ def _infer(
     penguins = v2.penguins_from(header, binary, settings.max_batch_size)
     model = _served(models, version)
     is_batch = len(penguins) > 1
-    answer, logged = service.predict_response(model, penguins, is_batch)
+    answer, fields = service.predict_response(
+        model, penguins, is_batch, input_fraction=settings.log_inputs_fraction, log_format="v2"
+    )
     body, chunks = v2.response(header.get("id"), answer["predictions"] if is_batch else [answer], model, outputs)
-    fields = {"model": model, "format": "v2", "prediction": logged}
+    fields["model"] = model
     return 200, _binary_response(body, chunks, model.headers) if chunks else body, fields
 
 

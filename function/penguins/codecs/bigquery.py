@@ -53,13 +53,8 @@ def answer(request: Request, raw: bytes, settings: Settings, models: ModelCache)
     for reply in replies:
         if "prediction" in reply:
             reply["model_version"] = version
-    fields = {
-        "model": model,
-        "format": "bigquery",
-        "prediction": service.prediction_counts(replies),
-        "rows": len(replies),
-        "row_errors": len(replies) - sum(1 for reply in replies if "prediction" in reply),
-    }
+    fields = service.rows_log_fields("bigquery", rows, replies, settings.log_inputs_fraction)
+    fields["model"] = model
     return 200, {"replies": replies}, fields
 
 

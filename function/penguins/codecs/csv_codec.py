@@ -60,13 +60,8 @@ def answer(request: Request, settings: Settings, models: ModelCache) -> tuple[in
     table = parse(read_body(request, settings.max_body_bytes), settings.max_batch_size)
     model = models.get()
     answers = service.predict_rows(model, table.rows)
-    fields = {
-        "model": model,
-        "format": "csv",
-        "prediction": service.prediction_counts(answers),
-        "rows": len(answers),
-        "row_errors": sum("error" in answer for answer in answers),
-    }
+    fields = service.rows_log_fields("csv", table.rows, answers, settings.log_inputs_fraction)
+    fields["model"] = model
     if request.accept_mimetypes.best_match(("application/json", "text/csv")) == "text/csv":
         headers = [*BASE_HEADERS, *model.headers]
         return 200, Response(encode(table, answers), 200, headers, content_type=CSV_CONTENT_TYPE), fields
