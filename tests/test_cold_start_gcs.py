@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +112,16 @@ def test_a_malformed_expected_version_is_refused_at_start(make_client, value):
 
     with pytest.raises(SettingsError, match="MODEL_EXPECTED_VERSION"):
         make_client(MODEL_URI=URI, MODEL_EXPECTED_VERSION=value)
+
+
+def test_the_storage_path_benchmark_times_each_part_of_a_real_download(gcs):
+    from bench_gcs import storage_parts
+
+    publish(str(BUNDLED_MODEL), URI, gcs.client)
+    parts = storage_parts(Path(sys.executable).parent, {"MODEL_URI": URI, "STORAGE_EMULATOR_HOST": gcs.url})
+    names = [part["part"] for part in parts]
+    assert names[0] == "import google.cloud.storage" and names[-1] == "sha256 and manifest verified"
+    model_kb = (BUNDLED_MODEL / "model.json").stat().st_size / 1024
+    assert f"model.json read ({model_kb:.0f} KB)" in names
+    assert all(part["ms"] >= 0 for part in parts)
+    assert parts[0]["mb"] > 1  # the library's import is most of the path's memory
