@@ -72,6 +72,7 @@ def test_a_cold_start_with_the_expected_version_does_not_wait_for_frozen_storage
     assert elapsed < 1  # without MODEL_EXPECTED_VERSION this waits up to MODEL_LOAD_TIMEOUT_SECONDS (10 s)
     assert health["status"] == "ok" and health["model"]["source"] == "bundled"
     assert "read in the background" in health["why"]
+    assert settled_health(client, version)["status"] == "ok"  # thawed, the pointer is read: unmoved
 
 
 def test_storage_down_the_deployed_version_answers_and_health_says_degraded(gcs, make_client):
