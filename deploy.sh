@@ -282,7 +282,7 @@ run gcloud functions deploy "$FUNCTION_NAME" --gen2 --project "$PROJECT" --regio
   --service-account "$SERVICE_ACCOUNT" --memory "$MEMORY" --cpu "$CPU" --concurrency "$CONCURRENCY" \
   --min-instances "$MIN_INSTANCES" --max-instances "$MAX_INSTANCES" --timeout "$TIMEOUT" \
   --ingress-settings all \
-  --set-env-vars "MODEL_URI=$MODEL_URI,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60" \
+  --set-env-vars "MODEL_URI=$MODEL_URI,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60,MODEL_EXPECTED_VERSION=$version" \
   --format=none ||
   die "gcloud functions deploy failed (its message and any build log link are above)"
 

@@ -64,7 +64,7 @@ def _index(request: Request) -> tuple[int, dict, dict] | Response:
 
 def _health(request: Request) -> tuple[int, dict, dict]:
     status = MODELS.status()
-    return 200, service.health(status.model, status.degraded_reason), {"model": status.model}
+    return 200, service.health(status.model, status.degraded_reason, status.why), {"model": status.model}
 
 
 def _openapi(request: Request) -> tuple[int, dict, dict]:

@@ -7,8 +7,9 @@ Servers run pinned to CPU 0 (the size of a 1-vCPU function instance), wrk runs o
   ablation     what each part of our request path costs over the floor's function (tests/ablation.py)
   HTTP         requests/s, p50/p99 from wrk against POST /predict (the seed's Adelie), ours and the floor,
                in --rounds rounds of floor then ours (fresh servers); the round with the median ratio is shown
-  cold start   process spawn to the first correct prediction (median of --runs): floor, bundled, from GCS
-  memory       resident memory of the server's process tree after the load
+  cold start   process spawn to the first correct prediction (median of --runs): floor, bundled, from GCS as
+               deployed (MODEL_EXPECTED_VERSION) and without it (tests/bench_gcs.py)
+  memory       resident memory of the server's process tree after the load, bundled and from GCS
   batch        one request with 10,000 penguins, server-side time from the function's own request log
   formats      the same 10,000 as a CSV file and as a BigQuery request, beside the JSON batch (bench_formats.py)
   V2           Open Inference Protocol infer: one penguin against POST /predict, and 10,000 rows (tests/bench_v2.py)
@@ -33,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "function"), str(ROOT / "tests")]
 
+import bench_gcs  # noqa: E402
 from examples import ADELIE, random_penguins  # noqa: E402
 from procs import free_port, function_command, stop_process_group, tree_rss_mb  # noqa: E402
 
@@ -140,8 +142,10 @@ def cold_start(lean_bin: Path, source: Path, env: dict, log_dir: Path, name: str
     return round(statistics.median(times), 3)
 
 
-def load(lean_bin: Path, source: Path, log_dir: Path, name: str, duration: int, connections: int) -> dict:
-    server = Server(lean_bin, source, {}, log_dir, name)
+def load(
+    lean_bin: Path, source: Path, log_dir: Path, name: str, duration: int, connections: int, env: dict | None = None
+) -> dict:
+    server = Server(lean_bin, source, env or {}, log_dir, name)
     try:
         server.first_correct_answer()
         post(server.url, json.dumps(ADELIE).encode())  # warm
@@ -187,22 +191,6 @@ def batch_throughput(
     }
 
 
-def gcs_environment(log_dir: Path) -> tuple[object, dict]:
-    from google.cloud import storage
-
-    from fake_gcs import FakeGcs
-
-    gcs = FakeGcs(free_port(), log_dir / "fake-gcs.log")
-    gcs.start()
-    os.environ["STORAGE_EMULATOR_HOST"] = gcs.url
-    from training.publish import publish
-
-    client = storage.Client()
-    client.create_bucket("bench")
-    publish(str(ROOT / "function" / "model"), "gs://bench/penguins", client)
-    return gcs, {"MODEL_URI": "gs://bench/penguins", "STORAGE_EMULATOR_HOST": gcs.url}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lean", required=True, help="bin folder of a venv built from function/requirements.txt")
@@ -245,11 +233,8 @@ def main() -> int:
         "floor": cold_start(lean, FLOOR_SOURCE, {}, log_dir, "floor", args.runs),
         "bundled": cold_start(lean, OURS_SOURCE, {}, log_dir, "ours", args.runs),
     }
-    gcs, gcs_env = gcs_environment(log_dir)
-    try:
-        cold["gcs"] = cold_start(lean, OURS_SOURCE, gcs_env, log_dir, "ours-gcs", args.runs)
-    finally:
-        gcs.stop()
+    gcs = bench_gcs.gcs_figures(lean, log_dir, args.runs, cold_start, load, (args.duration, args.connections))
+    cold["gcs"] = gcs["cold_start_deployed"]
     batch = batch_throughput(lean, log_dir)
     explained = batch_throughput(lean, log_dir, count=1000, explain=True)
     from bench_formats import bulk_formats, report  # imported here: it imports this module's helpers
@@ -274,12 +259,25 @@ def main() -> int:
         f"| cold start s, bundled model | {cold['bundled']} | {cold['floor']} | {cold['bundled'] / cold['floor']:.2f} |"
     )
     print(
-        f"| cold start s, model from fake-gcs-server | {cold['gcs']} | {cold['floor']} | "
-        f"{cold['gcs'] / cold['floor']:.2f} |"
+        f"| cold start s, model from fake-gcs-server as deployed (MODEL_EXPECTED_VERSION) | {cold['gcs']} | "
+        f"{cold['floor']} | {cold['gcs'] / cold['floor']:.2f} |"
     )
     print(
-        f"| resident memory MB after load | {ours['rss_mb']} | {floor['rss_mb']} | "
+        f"| cold start s, from fake-gcs-server without it (waits for the download) | {gcs['cold_start_downloading']} "
+        f"| {cold['floor']} | {gcs['cold_start_downloading'] / cold['floor']:.2f} |"
+    )
+    print(
+        f"| resident memory MB after load, bundled model | {ours['rss_mb']} | {floor['rss_mb']} | "
         f"{ours['rss_mb'] / floor['rss_mb']:.2f} |"
+    )
+    gcs_load, gcs_floor = gcs["load"], gcs["floor_load"]  # a floor run right before it: the machine drifts
+    print(
+        f"| resident memory MB after load, model from fake-gcs-server | {gcs_load['rss_mb']} | "
+        f"{gcs_floor['rss_mb']} | {gcs_load['rss_mb'] / gcs_floor['rss_mb']:.2f} |"
+    )
+    print(
+        f"| requests/s, model from fake-gcs-server | {gcs_load['rps']:.0f} | {gcs_floor['rps']:.0f} | "
+        f"{gcs_load['rps'] / gcs_floor['rps']:.2f} |"
     )
     print(
         f"\nin-process, one request through the app: p50 {inprocess['request']['p50_us']} us, "
@@ -289,6 +287,10 @@ def main() -> int:
     print(
         f"in-process, our request path over the floor's function ({ablation['floor_function_us']} us): "
         + "; ".join(f"{part} {us:+.2f} us" for part, us in ablation["costs_us"].items())
+    )
+    print(
+        "the storage path at start, after the server's own imports: "
+        + "; ".join(f"{part['part']} {part['ms']} ms {part['mb']:+} MB" for part in gcs["parts"])
     )
     print(
         f"batch of {BATCH_SIZE:,} penguins: {batch['server_s']} s server-side = {batch['penguins_per_s_server']:,} "
@@ -310,6 +312,7 @@ def main() -> int:
                     "ours": ours,
                     "throughput_ratios": ratios,
                     "cold_start": cold,
+                    "gcs": gcs,
                     "batch": batch,
                     "explain": explained,
                     "formats": formats,

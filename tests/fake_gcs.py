@@ -109,7 +109,7 @@ def serve_function_on_fake_gcs(gcs_port: int, function_port: int, bucket: str, p
             f"  try: STORAGE_EMULATOR_HOST={gcs.url} python -m training versions {uri}",
             flush=True,
         )
-        env = {**os.environ, "MODEL_URI": uri}
+        env = {**os.environ, "MODEL_URI": uri, "MODEL_EXPECTED_VERSION": version}  # as deploy.sh sets them
         function = subprocess.Popen(
             function_command(function_port),
             env=env,

@@ -178,7 +178,9 @@ def test_dry_run_prints_a_private_gen2_deploy_and_runs_no_gcloud(recording_path,
         "penguin-species --gen2 --project project-one --region us-east1",
         "--runtime python312 --source function --entry-point predict --trigger-http --no-allow-unauthenticated",
         "--service-account penguin-species@project-one.iam.gserviceaccount.com",
-        "--set-env-vars MODEL_URI=gs://project-one-penguin-models/penguins,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60",
+        # quoted: a dry run has no published version to pass on, so it shows "(dry run)" there
+        "--set-env-vars 'MODEL_URI=gs://project-one-penguin-models/penguins,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60,"
+        "MODEL_EXPECTED_VERSION=(dry run)'",
     ):
         assert part in command
     assert "--allow-unauthenticated" not in result.stdout
@@ -198,7 +200,7 @@ def test_dry_run_reads_the_environment_and_public_allows_unauthenticated(recordi
     [command] = [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions deploy")]
     assert "beaks --gen2 --project project-two --region europe-west1" in command
     assert " --allow-unauthenticated " in command and "--no-allow-unauthenticated" not in command
-    assert "--max-instances 3 " in command and "--set-env-vars MODEL_URI=gs://b2-models/m," in command
+    assert "--max-instances 3 " in command and "--set-env-vars 'MODEL_URI=gs://b2-models/m," in command
     assert "--service-account beaks-function@project-two.iam.gserviceaccount.com " in command  # an id of 6+ characters
 
 
@@ -282,6 +284,7 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     }
     assert fake.find("POST", "cloudresourcemanager", "setIamPolicy") == []  # no project-wide grant
 
+    version = re.search(r"published model version (\w+)", result.stdout)[1]
     spec = deploy_spec(fake, "POST")
     assert spec["name"] == FUNCTION
     assert spec["buildConfig"]["runtime"] == "python312" and spec["buildConfig"]["entryPoint"] == "predict"
@@ -292,6 +295,7 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
             "MODEL_URI": f"gs://{BUCKET}/penguins",
             "MODEL_FALLBACK": "bundled",
             "MODEL_REFRESH_SECONDS": "60",
+            "MODEL_EXPECTED_VERSION": version,  # so a cold start answers from the bundled copy of it at once
         },
         "ingressSettings": "ALLOW_ALL",
         "maxInstanceCount": 10,
@@ -310,7 +314,6 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     assert fake.find("POST", "run", "setIamPolicy") == [] and "allUsers" not in json.dumps(spec)
 
     # The model went to (fake) Cloud Storage, and the real function served that very version.
-    version = re.search(r"published model version (\w+)", result.stdout)[1]
     pointer = json.loads(gcs.client.bucket(BUCKET).blob("penguins/current.json").download_as_bytes())
     assert pointer["version"] == version
     assert f'"model_version":"{version}"' in result.stdout

@@ -5,10 +5,16 @@ it at most MODEL_LOAD_TIMEOUT_SECONDS; every other thread that arrives meanwhile
 Later requests never wait: when a pointer check is due they start it in the background and answer with
 the model they have. A new model replaces the old one by a single reference swap, so a request that
 started on the old model finishes on it.
+
+With MODEL_EXPECTED_VERSION (deploy.sh sets it to the version current.json named at deploy) and a bundled
+model of that version, the first request does not wait for storage at all: the bundled copy answers at
+once, and the first attempt, started in the background, reads the pointer; if it still names that version
+nothing is downloaded, otherwise the new version is fetched and swapped in like any refresh.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import threading
 import time
@@ -131,6 +137,7 @@ class ModelStatus(NamedTuple):
 
     model: ServedModel
     degraded_reason: str | None
+    why: str
 
 
 class ModelCache:
@@ -140,10 +147,15 @@ class ModelCache:
         self._settings = settings
         self._source = open_source(settings.model_uri, settings.model_cache_dir)
         self._fallback_enabled = settings.model_fallback == "bundled" and not settings.uses_bundled_model
+        gcs = isinstance(self._source, GcsSource)
+        self._expected_version = settings.model_expected_version if gcs else None
         self._lock = threading.Lock()  # guards every field below
         self._fallback_lock = threading.Lock()
         self._model: ServedModel | None = None
         self._from_source = False
+        self._deployed_copy = False  # serving the bundled copy of the expected version, pointer not read yet
+        self._deployed_copy_tried = False
+        self._why = ""
         self._generation: int | None = None
         self._problem: str | None = None
         self._failures = 0
@@ -164,10 +176,17 @@ class ModelCache:
         """The model (after a cold start if needed) and why it is degraded; ModelUnavailable when none."""
         model = self.get()
         with self._lock:
-            degraded = self._problem if self._problem else None if self._from_source else "serving the fallback"
-        return ModelStatus(model, degraded)
+            trusted = self._from_source or self._deployed_copy
+            degraded = self._problem if self._problem else None if trusted else "serving the fallback"
+            why = self._why
+        return ModelStatus(model, degraded, why)
 
     def _cold_start(self) -> ServedModel:
+        if self._expected_version is not None:
+            deployed = self._serve_deployed_copy(self._expected_version)
+            if deployed is not None:
+                self._start_attempt_if_due()  # the pointer is read in the background; this request goes on
+                return deployed
         attempt = self._start_attempt_if_due()
         timeout = self._settings.model_load_timeout_seconds
         if attempt is not None:
@@ -192,13 +211,56 @@ class ModelCache:
         threading.Thread(target=self._run_attempt, args=(attempt,), name="model-loader", daemon=True).start()
         return attempt
 
+    def _serve_deployed_copy(self, expected: str) -> ServedModel | None:
+        """The bundled model, served at once, when it is the version the pointer named at deploy; else None."""
+        with self._fallback_lock:
+            if self._model is not None or self._deployed_copy_tried:
+                return self._model
+            self._deployed_copy_tried = True
+            try:
+                bundled = load_served_model(BUNDLED_MODEL_DIR)
+            except PenguinError as exc:
+                log.emit("WARNING", f"the bundled model cannot be read ({exc}); loading {expected} from storage")
+                return None
+            if bundled.version != expected:
+                log.emit(
+                    "INFO",
+                    f"the bundled model is {bundled.version}, not MODEL_EXPECTED_VERSION {expected}: "
+                    f"loading from {self._settings.model_uri}",
+                )
+                return None
+            pointer = f"{self._settings.model_uri.rstrip('/')}/current.json"
+            with self._lock:
+                self._model = bundled
+                self._deployed_copy = True
+                self._why = (
+                    f"the bundled model is {expected}, the version {pointer} named at deploy "
+                    "(MODEL_EXPECTED_VERSION): it answers while the pointer is read in the background"
+                )
+            gc.freeze()  # as for any loaded model (see _succeeded)
+            log.emit(
+                "INFO",
+                f"model {expected} served from the bundled copy (the version {pointer} named at deploy); "
+                "reading the pointer in the background",
+                model_version=expected,
+            )
+            return bundled
+
     def _run_attempt(self, attempt: threading.Event) -> None:
         try:
             if self._from_source and self._generation is not None:
                 if self._source.pointer_generation() == self._generation:
                     self._succeeded(None, self._generation)  # the cheap check: nothing new
                     return
-            artifact, generation = self._source.fetch()
+            current = self._model
+            if self._deployed_copy and current is not None and isinstance(self._source, GcsSource):
+                version, generation = self._source.read_pointer()
+                if version == current.version:  # the pointer has not moved since the deploy: nothing to download
+                    self._succeeded(self._confirmed_copy(current), generation)
+                    return
+                artifact = self._source.fetch_version(version)
+            else:
+                artifact, generation = self._source.fetch()
             current = self._model
             if self._from_source and current is not None and current.version == artifact.version:
                 self._succeeded(None, generation)
@@ -214,9 +276,12 @@ class ModelCache:
     def _succeeded(self, model: ServedModel | None, generation: int | None) -> None:
         refresh = self._settings.model_refresh_seconds
         with self._lock:
+            confirmed = model is not None and self._model is not None and model.artifact is self._model.artifact
             if model is not None:
                 self._model = model  # the atomic swap: requests holding the old model finish on it
+                self._why = self._why_from_pointer(model, confirmed)
                 self._from_source = True
+                self._deployed_copy = False
             self._generation = generation
             self._problem = None
             self._failures = 0
@@ -226,7 +291,8 @@ class ModelCache:
             # What is loaded now lives as long as the process: keep the cyclic collector from re-scanning it
             # on every full collection (about 2% of each request's CPU time, measured).
             gc.freeze()
-            log.emit("INFO", f"model {model.version} loaded from {model.source}", model_version=model.version)
+            done = "confirmed by" if confirmed else "loaded from"  # confirmed: the bundled copy goes on answering
+            log.emit("INFO", f"model {model.version} {done} {model.source}", model_version=model.version)
 
     def _failed(self, reason: str) -> None:
         with self._lock:
@@ -239,6 +305,20 @@ class ModelCache:
             serving = self._model.version if self._model is not None else None
         what = f"still serving {serving}" if serving else "no model loaded yet"
         log.emit("ERROR", f"model store {self._settings.model_uri}: {reason}; {what}; retrying in {backoff:g} s")
+
+    def _confirmed_copy(self, copy: ServedModel) -> ServedModel:
+        """The bundled copy, labelled as the bucket's artifact it is byte for byte (versions are content hashes)."""
+        assert isinstance(self._source, GcsSource)
+        return dataclasses.replace(copy, source=self._source.location.uri(copy.version))
+
+    def _why_from_pointer(self, model: ServedModel, confirmed_copy: bool) -> str:
+        if not isinstance(self._source, GcsSource):
+            bundled = self._settings.uses_bundled_model
+            return "MODEL_URI is unset: the bundled model" if bundled else "MODEL_URI names a local folder"
+        why = f"{self._source.location.uri()}/current.json names {model.version}"
+        if confirmed_copy:
+            why += " (still the version it named at deploy: the bundled copy answers, nothing was downloaded)"
+        return why
 
     def _load_fallback(self, reason: str) -> ServedModel:
         with self._fallback_lock:
@@ -253,6 +333,7 @@ class ModelCache:
                     self._model = fallback
                     self._from_source = False
                     self._problem = self._problem or reason
+                    self._why = "the model store failed (see reason), so the bundled model answers until it recovers"
             log.emit(
                 "WARNING",
                 f"serving the bundled model {fallback.version} (degraded): {reason}",

@@ -174,9 +174,9 @@ def predict_rows(model: ServedModel, rows: list[dict | str]) -> list[dict]:
     return [{"error": row} if isinstance(row, str) else next(predictions) for row in rows]
 
 
-def health(model: ServedModel, degraded_reason: str | None) -> dict:
-    """The /health body for a servable model."""
-    body = {"status": "degraded" if degraded_reason else "ok", "model": model.info()}
+def health(model: ServedModel, degraded_reason: str | None, why: str = "") -> dict:
+    """The /health body for a servable model: which model answers (its source) and why."""
+    body = {"status": "degraded" if degraded_reason else "ok", "model": model.info(), "why": why}
     if degraded_reason:
         body["reason"] = degraded_reason
     return body

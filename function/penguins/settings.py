@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from .errors import SettingsError
 
 BUNDLED_MODEL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "model")
 FALLBACKS = ("bundled", "none")
+VERSION_PATTERN = re.compile(r"^[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class Settings:
     model_load_timeout_seconds: float = 10.0
     model_refresh_seconds: float = 60.0
     model_cache_dir: str = os.path.join(tempfile.gettempdir(), "penguin-models")
+    # The version current.json named when this code was deployed (deploy.sh sets it): when the bundled model
+    # is that version, a cold start answers from it at once and confirms the pointer in the background.
+    model_expected_version: str | None = None
     max_batch_size: int = 10_000
     max_body_bytes: int = 10 * 1024 * 1024
     project_id: str | None = None
@@ -39,6 +44,9 @@ class Settings:
         fallback = (environ.get("MODEL_FALLBACK") or cls.model_fallback).strip().lower()
         if fallback not in FALLBACKS:
             raise SettingsError(f"MODEL_FALLBACK must be one of {', '.join(FALLBACKS)}; got {fallback!r}")
+        expected = (environ.get("MODEL_EXPECTED_VERSION") or "").strip() or None
+        if expected is not None and not VERSION_PATTERN.match(expected):
+            raise SettingsError(f"MODEL_EXPECTED_VERSION must be a model version (12 hex digits); got {expected!r}")
         return cls(
             model_uri=environ.get("MODEL_URI") or BUNDLED_MODEL_DIR,
             model_fallback=fallback,
@@ -47,6 +55,7 @@ class Settings:
             ),
             model_refresh_seconds=_number(environ, "MODEL_REFRESH_SECONDS", cls.model_refresh_seconds, minimum=0),
             model_cache_dir=environ.get("MODEL_CACHE_DIR") or cls.model_cache_dir,
+            model_expected_version=expected,
             max_batch_size=int(_number(environ, "MAX_BATCH_SIZE", cls.max_batch_size, minimum=1, whole=True)),
             max_body_bytes=int(_number(environ, "MAX_BODY_BYTES", cls.max_body_bytes, minimum=1, whole=True)),
             log_inputs_fraction=_number(environ, "LOG_INPUTS_FRACTION", cls.log_inputs_fraction, minimum=0, maximum=1),

@@ -20,10 +20,10 @@ from typing import Literal, NamedTuple, Protocol
 from . import log
 from .artifact import ARTIFACT_FILES, MANIFEST_FILE, MODEL_FILE, Artifact, parse_artifact, read_artifact_dir
 from .errors import ArtifactError, StorageError
+from .settings import VERSION_PATTERN
 
 POINTER_FILE = "current.json"
 ARTIFACTS_DIR = "artifacts"
-VERSION_PATTERN = re.compile(r"^[0-9a-f]{12}$")
 # Every storage call is bounded: connect and read timeouts, and a retry that gives up after a few
 # seconds (the client library's default retries for two minutes against a dead endpoint).
 CONNECT_TIMEOUT_SECONDS = 2.0
@@ -145,11 +145,15 @@ class GcsSource:
         return f"there is no {POINTER_FILE} under {self.uri}: publish a model first"
 
     def fetch(self) -> tuple[Artifact, int | None]:
+        version, generation = self.read_pointer()
+        return self.fetch_version(version), generation
+
+    def read_pointer(self) -> tuple[str, int]:
+        """The version current.json names and the pointer's generation (one small download)."""
         with _storage_errors(f"reading {self.location.pointer}", self._no_pointer()):
             blob = self._bucket().blob(self.location.pointer)
             data = blob.download_as_bytes(**self._call_options())
-        version = parse_pointer(data)
-        return self.fetch_version(version), blob.generation
+        return parse_pointer(data), blob.generation
 
     def fetch_version(self, version: str) -> Artifact:
         """One version's artifact: from the local cache when it verifies there, else downloaded."""
