@@ -253,6 +253,7 @@ class ModelCache:
                     self._succeeded(None, self._generation)  # the cheap check: nothing new
                     return
             current = self._model
+            generation: int | None
             if self._deployed_copy and current is not None and isinstance(self._source, GcsSource):
                 version, generation = self._source.read_pointer()
                 if version == current.version:  # the pointer has not moved since the deploy: nothing to download
