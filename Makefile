@@ -12,6 +12,8 @@ LEAN := .venv-lean
 HOST ?=
 USERS ?= 20
 LOAD_TIME ?= 30s
+PROFILE ?=
+TIME_SCALE ?=
 .PHONY: help venv serve serve-gcs test test-slow model schemas lock bench load clean
 
 help: ## List the targets
@@ -54,8 +56,8 @@ bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv o
 	$(LEAN)/bin/python -m compileall -q function tests/floor_function.py  # bytecode ahead, as a deployed function has it
 	$(BIN)/python tests/benchmark.py --lean $(LEAN)/bin
 
-load: $(INSTALLED) ## Locust, headless, USERS (20) for LOAD_TIME (30s) against a local function or HOST=url; report in reports/load.html
-	$(BIN)/python tests/run_load.py --host "$(HOST)" --users $(USERS) --time $(LOAD_TIME)
+load: $(INSTALLED) ## Locust, headless, USERS (20) for LOAD_TIME (30s), or PROFILE=baseline|normal|stress|spike (TIME_SCALE=0.1), against a local function or HOST=url
+	$(BIN)/python tests/run_load.py --host "$(HOST)" --users $(USERS) --time $(LOAD_TIME) --profile "$(PROFILE)" --time-scale "$(TIME_SCALE)"
 
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) $(LEAN) .pytest_cache
