@@ -14,7 +14,7 @@ USERS ?= 20
 LOAD_TIME ?= 30s
 PROFILE ?=
 TIME_SCALE ?=
-.PHONY: help venv serve serve-gcs test test-slow model schemas lock bench load clean
+.PHONY: help venv serve serve-gcs test test-slow model schemas lock bench load capacity clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,6 +58,10 @@ bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv o
 
 load: $(INSTALLED) ## Locust, headless, USERS (20) for LOAD_TIME (30s), or PROFILE=baseline|normal|stress|spike (TIME_SCALE=0.1), against a local function or HOST=url
 	$(BIN)/python tests/run_load.py --host "$(HOST)" --users $(USERS) --time $(LOAD_TIME) --profile "$(PROFILE)" --time-scale "$(TIME_SCALE)"
+
+capacity: $(INSTALLED) $(LEAN)/.installed ## Measure CPU per request, worst-case memory and cold start (ours and the seed's design); write docs/capacity.md
+	$(LEAN)/bin/python -m compileall -q function  # bytecode ahead, as a deployed function has it
+	$(BIN)/python -m capacity --lean $(LEAN)/bin
 
 clean: ## Remove the virtual environments and caches
 	rm -rf $(VENV) $(LEAN) .pytest_cache

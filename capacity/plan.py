@@ -126,3 +126,61 @@ def downloads_per_minute(calls_per_s: float, design: Design, from_instances: int
         return 0, 0.0
     started = max(0, instances_needed(calls_per_s, design) - from_instances)
     return started, started * design.model_download_bytes / 2**20
+
+
+# Cloud Run's memory rules (https://cloud.google.com/run/docs/configuring/services/memory-limits): at 1 vCPU
+# memory may be 128 MiB to 4 GiB, more than 4 GiB needs 2 vCPUs, more than 8 GiB 4; the second generation
+# execution environment needs at least 512 MiB. We offer the console's sizes.
+MEMORY_SIZES_MIB = (512, 1024, 2048, 4096, 8192, 16384, 32768)
+MIN_VCPUS_ABOVE_MIB = ((4096, 2), (8192, 4), (16384, 6), (24576, 8))
+MEMORY_HEADROOM = 1.5  # over the measured peak: an instance over its limit is killed with all its requests
+
+
+def memory_setting_mib(peak_mib: float, vcpus: float, headroom: float = MEMORY_HEADROOM) -> int:
+    """The smallest size that holds peak x headroom and that Cloud Run allows at this CPU."""
+    needed = peak_mib * headroom
+    for size in MEMORY_SIZES_MIB:
+        if size >= needed:
+            required = max((cpus for above, cpus in MIN_VCPUS_ABOVE_MIB if size > above), default=0)
+            if vcpus < required:
+                raise ValueError(f"{size} MiB needs at least {required} vCPUs; got {vcpus:g}")
+            return size
+    raise ValueError(f"{needed:.0f} MiB is more than Cloud Run's largest instance")
+
+
+def memory_flag(size_mib: int) -> str:
+    """The --memory value for a size: 512Mi, 1Gi, 2Gi..."""
+    return f"{size_mib // 1024}Gi" if size_mib % 1024 == 0 else f"{size_mib}Mi"
+
+
+@dataclass(frozen=True)
+class SpikeEstimate:
+    """Cold starts a spike causes, and the worst wait in them."""
+
+    requests_per_s: float
+    instances_at_peak: int
+    cold_starts: int
+    worst_wait_s: float
+    requests_that_may_wait: int
+
+
+def spike_estimate(
+    users: int, think_s: float, round_trip_s: float, design: Design, cold_start_s: float, platform_start_s: float
+) -> SpikeEstimate:
+    """A spike to `users` closed-loop users from one warm instance.
+
+    Each user sends a request, waits for the answer (round_trip_s) and thinks (think_s): users / (think +
+    round trip) requests per second. Every instance beyond the warm one is a cold start; a request routed to
+    a starting instance waits for the process start measured here plus the platform's own start; at most
+    `concurrency` requests wait on each.
+    """
+    calls_per_s = users / (think_s + round_trip_s) / design.requests_per_call
+    instances = instances_needed(calls_per_s, design)
+    cold_starts = instances - 1
+    return SpikeEstimate(
+        requests_per_s=users / (think_s + round_trip_s),
+        instances_at_peak=instances,
+        cold_starts=cold_starts,
+        worst_wait_s=cold_start_s + platform_start_s,
+        requests_that_may_wait=cold_starts * design.concurrency,
+    )
