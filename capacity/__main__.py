@@ -23,7 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from . import memory, plan, report
-from .drive import CpuFigures, measure_cpu
+from .drive import CpuFigures, combined, measure_cpu
 from .mix import calls, singles
 from .servers import ROOT, Server, ours, seed
 
@@ -35,7 +35,7 @@ OUR_CPU, OUR_CONCURRENCY = 1.0, 8  # deploy.sh's defaults
 # line's overhead as a LogEntry (resource, labels, timestamps), are assumptions: not measurable offline.
 PLATFORM_LOG_BYTES_PER_REQUEST = 1024
 LOG_ENTRY_OVERHEAD_BYTES = 512
-STEPS = 7
+STEPS = 6
 
 
 def progress(step: int, text: str) -> float:
@@ -56,17 +56,45 @@ def cold_start_s(make: Callable[[], Server], runs: int) -> float:
     return statistics.median(times)
 
 
-def cpu_figures(server: Server, api: str, call_count: int) -> tuple[CpuFigures, CpuFigures]:
-    """CPU per call of the mix and per single prediction, on one warmed server."""
-    with server:
-        assert server.process is not None
-        measure_cpu(server.process.pid, server.url, calls(api, 50, seed=1))  # warm every path first
-        mixed = measure_cpu(server.process.pid, server.url, calls(api, call_count))
-        single = measure_cpu(server.process.pid, server.url, singles(call_count))
-    for name, figures in (("mix", mixed), ("singles", single)):
-        if figures.wrong_answers:
-            raise RuntimeError(f"{server.name}: {figures.wrong_answers} wrong answers in the {name}")
-    return mixed, single
+def cpu_rounds(servers: dict[str, Server], call_counts: dict[str, int], rounds: int) -> dict[str, dict]:
+    """CPU per call of the mix and per single prediction, the systems taking turns round by round.
+
+    Both servers are up and warm together (only one is loaded at a time), so a drift in the machine's
+    load falls on both; each system's figure is its median round.
+    """
+    for server in servers.values():
+        server.start()
+    try:
+        for name, server in servers.items():
+            server.first_correct_answer_s()
+            measure_cpu(_pid(server), server.url, calls(name, 50, seed=1))  # warm every path first
+        measured: dict[str, dict[str, list[CpuFigures]]] = {name: {"mix": [], "single": []} for name in servers}
+        for round_number in range(rounds):
+            for name, server in servers.items():
+                share = max(1, call_counts[name] // rounds)
+                measured[name]["mix"].append(measure_cpu(_pid(server), server.url, calls(name, share, round_number)))
+                measured[name]["single"].append(measure_cpu(_pid(server), server.url, singles(share)))
+            print(
+                f"      round {round_number + 1}/{rounds}: CPU ms per call "
+                + ", ".join(f"{name} {measured[name]['mix'][-1].cpu_ms_per_call:.2f}" for name in servers),
+                flush=True,
+            )
+    finally:
+        for server in servers.values():
+            server.stop()
+    out = {}
+    for name, workloads in measured.items():
+        out[name] = {workload: combined(figures) for workload, figures in workloads.items()}
+        out[name]["rounds_ms_per_call"] = [round(f.cpu_ms_per_call, 3) for f in workloads["mix"]]
+        wrong = sum(f.wrong_answers for figures in workloads.values() for f in figures)
+        if wrong:
+            raise RuntimeError(f"{name}: {wrong} wrong answers")
+    return out
+
+
+def _pid(server: Server) -> int:
+    assert server.process is not None
+    return server.process.pid
 
 
 def app_log_bytes_per_request(log_path: Path) -> float:
@@ -88,6 +116,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=3000, help="calls of the mix measured on ours")
     parser.add_argument("--seed-calls", type=int, default=600, help="calls of the mix measured on the seed")
     parser.add_argument("--runs", type=int, default=3, help="cold starts per system (median reported)")
+    parser.add_argument("--rounds", type=int, default=5, help="turns of ours then the seed (median round reported)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "capacity.md"))
     parser.add_argument("--json", help="also write every figure to this file")
     parser.add_argument("--report-from", help="measure nothing: write the report from a --json file of a past run")
@@ -111,17 +140,22 @@ def main() -> int:
     cold_ours = cold_start_s(lambda: ours(lean, log_dir), args.runs)
     progress(2, f"cold start, the seed's design (median of {args.runs})")
     cold_seed = cold_start_s(lambda: seed(log_dir), args.runs)
-    progress(3, f"CPU per request, ours: {args.calls} calls of the mix, then {args.calls} single predictions")
+    progress(
+        3,
+        f"CPU per request: {args.calls} calls of the mix and as many single predictions on ours, "
+        f"{args.seed_calls} on the seed's design, in {args.rounds} rounds taking turns",
+    )
     our_server = ours(lean, log_dir, threads=memory.THREADS_PER_VCPU * int(OUR_CPU))
-    our_mix, our_single = cpu_figures(our_server, "ours", args.calls)
+    cpu = cpu_rounds(
+        {"ours": our_server, "seed": seed(log_dir)}, {"ours": args.calls, "seed": args.seed_calls}, args.rounds
+    )
+    our_mix, seed_mix = cpu["ours"]["mix"], cpu["seed"]["mix"]
     our_log_bytes = app_log_bytes_per_request(our_server.log_path)
-    progress(4, f"CPU per request, the seed's design: {args.seed_calls} calls, then {args.seed_calls} singles")
-    seed_mix, seed_single = cpu_figures(seed(log_dir), "seed", args.seed_calls)
-    progress(5, f"worst-case memory: {memory.THREADS_PER_VCPU} maximal requests at once, twice, per kind")
+    progress(4, f"worst-case memory: {memory.THREADS_PER_VCPU} maximal requests at once, twice, per kind")
     worst = memory.worst_case(lean, log_dir)
-    progress(6, f"memory under a sustained mix: {args.calls} calls on {OUR_CONCURRENCY} connections")
+    progress(5, f"memory under a sustained mix: {args.calls} calls on {OUR_CONCURRENCY} connections")
     sustained = memory.sustained_mix(lean, log_dir, args.calls, OUR_CONCURRENCY)
-    progress(7, f"the plan, written to {args.out}")
+    progress(6, f"the plan, written to {args.out}")
 
     memory_mib = plan.memory_setting_mib(max(worst.peak_mib, sustained.peak_mib), OUR_CPU)
     designs = {
@@ -136,8 +170,12 @@ def main() -> int:
         },
         "cold_start_s": {"ours": round(cold_ours, 3), "seed": round(cold_seed, 3)},
         "cpu": {
-            name: {"mix": asdict(mix), "single": asdict(single)}
-            for name, mix, single in (("ours", our_mix, our_single), ("seed", seed_mix, seed_single))
+            name: {
+                "mix": asdict(cpu[name]["mix"]),
+                "single": asdict(cpu[name]["single"]),
+                "rounds_ms_per_call": cpu[name]["rounds_ms_per_call"],
+            }
+            for name in cpu
         },
         "memory": {"worst_case": asdict(worst), "sustained_mix": asdict(sustained), "setting_mib": memory_mib},
         "designs": {name: asdict(d) for name, d in designs.items()},

@@ -34,6 +34,22 @@ class CpuFigures:
         return 1000 * self.cpu_s / self.requests
 
 
+def combined(rounds: list[CpuFigures]) -> CpuFigures:
+    """Rounds as one: counts summed, CPU per call the median round's (a busy neighbour inflates some rounds)."""
+    calls = sum(r.calls for r in rounds)
+    median_cpu_s_per_call = statistics.median(r.cpu_s / r.calls for r in rounds)
+    return CpuFigures(
+        calls=calls,
+        requests=sum(r.requests for r in rounds),
+        predictions=sum(r.predictions for r in rounds),
+        cpu_s=median_cpu_s_per_call * calls,
+        wall_s=sum(r.wall_s for r in rounds),
+        mean_latency_ms=statistics.fmean(r.mean_latency_ms for r in rounds),
+        p50_latency_ms=statistics.median(r.p50_latency_ms for r in rounds),
+        wrong_answers=sum(r.wrong_answers for r in rounds),
+    )
+
+
 def _send(host: str, port: int, calls: list[Call], latencies_s: list[float], wrong: list[int]) -> None:
     connection = http.client.HTTPConnection(host, port, timeout=30)
     for call in calls:

@@ -136,8 +136,10 @@ def markdown(figures: dict, designs: dict[str, plan.Design], prices: plan.Prices
         f"{machine['load_average_after']} after). Servers ran pinned to one CPU, one at a time; ours from a venv "
         "of `function/requirements.txt` alone (the deployable set), the seed's design from "
         "`../shared/bench`'s seed peer (FastAPI + uvicorn, pandas, `XGBClassifier.predict`). CPU time is read "
-        "from `/proc` (user + system, every thread of the server's processes) over a fixed number of calls: a "
-        "busy machine slows both sides' clocks, so compare the ratios; absolute figures are high on a loaded host.",
+        "from `/proc` (user + system, every thread of the server's processes) over a fixed number of calls, the "
+        "two systems taking turns in rounds (the median round counts). On a loaded virtual machine the CPU time a "
+        "process is charged grows too (the host takes the vCPU away mid-request), so absolute figures are high, "
+        "a plan from them errs on the side of more instances, and the ratios are the firmer result.",
         "",
         "## Recommended settings",
         "",
@@ -168,6 +170,9 @@ def markdown(figures: dict, designs: dict[str, plan.Design], prices: plan.Prices
         _ratio_row("CPU ms per single prediction (the seed's Adelie)", cpu, "single", "cpu_s", "requests"),
         _ratio_row("CPU ms per call of the mix", cpu, "mix", "cpu_s", "calls"),
         _ratio_row("CPU ms per prediction in the mix", cpu, "mix", "cpu_s", "predictions"),
+        f"| CPU ms per call, each round (the median is above) | "
+        f"{', '.join(map(str, cpu['ours'].get('rounds_ms_per_call', [])))} | "
+        f"{', '.join(map(str, cpu['seed'].get('rounds_ms_per_call', [])))} | |",
         f"| requests per call of the mix | {ours.requests_per_call:.2f} | {seed.requests_per_call:.2f} | |",
         f"| predictions per call of the mix | {ours.predictions_per_call:.2f} | {seed.predictions_per_call:.2f} | |",
         f"| calls measured | {cpu['ours']['mix']['calls']} | {cpu['seed']['mix']['calls']} | |",
