@@ -47,7 +47,7 @@ BUCKET="${BUCKET:-}"
 MODEL_PREFIX="${MODEL_PREFIX:-penguins}"
 ARTIFACT="${ARTIFACT:-function/model}"
 # Memory 1Gi: the worst case measured by `make capacity` (docs/capacity.md), four 10 MiB batches of
-# 10,000 penguins at once (explained, or all invalid) on the 4 threads of 1 vCPU, peaks near 470 MiB;
+# 10,000 penguins at once (explained, or all invalid) on the 4 threads of 1 vCPU, peaked at 400-470 MiB;
 # with 1.5x headroom that needs 1Gi (an instance over its limit is killed with every request in it).
 # Cloud Run allows 128 MiB to 4 GiB at 1 vCPU (its second generation environment: from 512 MiB).
 MEMORY="${MEMORY:-1Gi}"
