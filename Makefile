@@ -13,7 +13,9 @@ HOST ?=
 USERS ?= 20
 TEST_WORKERS ?= auto
 LOAD_TIME ?= 30s
-.PHONY: help venv serve serve-gcs test test-slow model schemas lock bench load drift clean
+PROFILE ?=
+TIME_SCALE ?=
+.PHONY: help venv serve serve-gcs test test-slow model schemas lock bench load capacity drift clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,8 +59,12 @@ bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv o
 	$(LEAN)/bin/python -m compileall -q function tests/floor_function.py  # bytecode ahead, as a deployed function has it
 	$(BIN)/python tests/benchmark.py --lean $(LEAN)/bin
 
-load: $(INSTALLED) ## Locust, headless, USERS (20) for LOAD_TIME (30s) against a local function or HOST=url; report in reports/load.html
-	$(BIN)/python tests/run_load.py --host "$(HOST)" --users $(USERS) --time $(LOAD_TIME)
+load: $(INSTALLED) ## Locust, headless, USERS (20) for LOAD_TIME (30s), or PROFILE=baseline|normal|stress|spike (TIME_SCALE=0.1), against a local function or HOST=url
+	$(BIN)/python tests/run_load.py --host "$(HOST)" --users $(USERS) --time $(LOAD_TIME) --profile "$(PROFILE)" --time-scale "$(TIME_SCALE)"
+
+capacity: $(INSTALLED) $(LEAN)/.installed ## Measure CPU per request, worst-case memory and cold start (ours and the seed's design); write docs/capacity.md
+	$(LEAN)/bin/python -m compileall -q function  # bytecode ahead, as a deployed function has it
+	$(BIN)/python -m capacity --lean $(LEAN)/bin
 
 drift: $(INSTALLED) ## Drift report on a local server's log: serves function/, sends real penguins (SHIFT=1: shifted ones), writes reports/drift/
 	$(BIN)/python tests/drift_traffic.py --out reports/drift $(if $(SHIFT),--shift)

@@ -20,7 +20,7 @@ then smoke-tests its URL. Every option can also be given as the environment vari
   --bucket BUCKET       model bucket, created when missing [BUCKET] (default: PROJECT-penguin-models)
   --prefix PREFIX       model prefix in the bucket [MODEL_PREFIX] (default: penguins)
   --artifact DIR        model artifact to publish [ARTIFACT] (default: function/model)
-  --memory SIZE         memory per instance [MEMORY] (default: 512Mi)
+  --memory SIZE         memory per instance [MEMORY] (default: 1Gi, from docs/capacity.md)
   --cpu N               CPUs per instance [CPU] (default: 1)
   --concurrency N       requests in flight per instance [CONCURRENCY] (default: 8)
   --min-instances N     instances kept warm, billed while idle [MIN_INSTANCES] (default: 0)
@@ -56,7 +56,11 @@ FUNCTION_NAME="${FUNCTION_NAME:-penguin-species}"
 BUCKET="${BUCKET:-}"
 MODEL_PREFIX="${MODEL_PREFIX:-penguins}"
 ARTIFACT="${ARTIFACT:-function/model}"
-MEMORY="${MEMORY:-512Mi}"
+# Memory 1Gi: the worst case measured by `make capacity` (docs/capacity.md), four 10 MiB batches of
+# 10,000 penguins at once (explained, or all invalid) on the 4 threads of 1 vCPU, peaked at 400-470 MiB;
+# with 1.5x headroom that needs 1Gi (an instance over its limit is killed with every request in it).
+# Cloud Run allows 128 MiB to 4 GiB at 1 vCPU (its second generation environment: from 512 MiB).
+MEMORY="${MEMORY:-1Gi}"
 CPU="${CPU:-1}"
 # Concurrency 8: the function is thread-safe and a prediction takes well under a millisecond of CPU. The
 # Functions Framework serves with 4 threads per CPU, so with --cpu 1 four requests run at once and the

@@ -1,4 +1,7 @@
-"""`make load`: Locust, headless, against HOST or a local function started here; writes Locust's HTML report."""
+"""`make load`: Locust, headless, against HOST or a local function started here; writes Locust's HTML report.
+
+With --profile, the load shape of that profile in locustfile.py drives the users, not --users and --time.
+"""
 
 from __future__ import annotations
 
@@ -50,31 +53,21 @@ def run_locust(
     html: Path | None,
     csv_prefix: Path | None,
     env: dict[str, str] | None = None,
+    profile: str = "",
+    timeout_s: float | None = None,
 ) -> int:
-    """Run locustfile.py headless; its exit code says whether the run passed."""
-    command = [
-        str(BIN / "locust"),
-        "-f",
-        str(ROOT / "locustfile.py"),
-        "--headless",
-        "--host",
-        host,
-        "--users",
-        str(users),
-        "--spawn-rate",
-        str(spawn_rate),
-        "--run-time",
-        run_time,
-        "--only-summary",
-        "--stop-timeout",
-        "5",
-    ]
+    """Run locustfile.py headless; its exit code says whether the run passed. A profile's shape sets the users."""
+    command = [str(BIN / "locust"), "-f", str(ROOT / "locustfile.py"), "--headless", "--host", host]
+    if not profile:
+        command += ["--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", run_time]
+    command += ["--only-summary", "--stop-timeout", "5"]
     if html:
         html.parent.mkdir(parents=True, exist_ok=True)
         command += ["--html", str(html)]
     if csv_prefix:
         command += ["--csv", str(csv_prefix)]
-    return subprocess.run(command, cwd=ROOT, env={**os.environ, **(env or {})}).returncode
+    env = {**os.environ, **(env or {}), **({"LOAD_PROFILE": profile} if profile else {})}
+    return subprocess.run(command, cwd=ROOT, env=env, timeout=timeout_s).returncode
 
 
 def main() -> int:
@@ -84,6 +77,8 @@ def main() -> int:
     parser.add_argument("--spawn-rate", type=int, default=10)
     parser.add_argument("--time", default="30s", help="how long to run, e.g. 30s, 2m")
     parser.add_argument("--html", default=str(ROOT / "reports" / "load.html"))
+    parser.add_argument("--profile", default="", help="baseline, normal, stress or spike (locustfile.py's shapes)")
+    parser.add_argument("--time-scale", default="", help="multiply the profile's phase lengths (LOAD_TIME_SCALE)")
     args = parser.parse_args()
     process = None
     host = args.host
@@ -91,8 +86,10 @@ def main() -> int:
         (ROOT / "reports").mkdir(exist_ok=True)
         process, host = start_local_function(ROOT / "reports" / "load-function.log")
     try:
-        print(f"load: {args.users} users for {args.time} against {host}; report in {args.html}", flush=True)
-        return run_locust(host, args.users, args.spawn_rate, args.time, Path(args.html), None)
+        what = f"profile {args.profile}" if args.profile else f"{args.users} users for {args.time}"
+        print(f"load: {what} against {host}; report in {args.html}", flush=True)
+        env = {"LOAD_TIME_SCALE": args.time_scale} if args.time_scale else {}
+        return run_locust(host, args.users, args.spawn_rate, args.time, Path(args.html), None, env, args.profile)
     finally:
         if process:
             stop_process_group(process)

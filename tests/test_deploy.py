@@ -290,7 +290,7 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     assert spec["buildConfig"]["runtime"] == "python312" and spec["buildConfig"]["entryPoint"] == "predict"
     assert spec["serviceConfig"] == {
         "availableCpu": "1",
-        "availableMemory": "512Mi",
+        "availableMemory": "1Gi",
         "environmentVariables": {
             "MODEL_URI": f"gs://{BUCKET}/penguins",
             "MODEL_FALLBACK": "bundled",
@@ -322,12 +322,12 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
 @needs_gcloud
 def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and_revokes_it(cloud, function_server):
     fake, env = cloud(function_server.url)
-    result = deploy(*DEPLOY_ARGS, "--public", "--memory", "1Gi", "--concurrency", "16", env=env)
+    result = deploy(*DEPLOY_ARGS, "--public", "--memory", "2Gi", "--concurrency", "16", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     [grant] = fake.find("POST", "run", r"/services/penguin-species:setIamPolicy$")
     assert iam_members(grant.body["policy"], "roles/run.invoker") == {"allUsers"}
     spec = deploy_spec(fake, "POST")
-    assert spec["serviceConfig"]["availableMemory"] == "1Gi"
+    assert spec["serviceConfig"]["availableMemory"] == "2Gi"
     assert spec["serviceConfig"]["maxInstanceRequestConcurrency"] == 16
 
     first = len(fake.calls)
@@ -337,7 +337,7 @@ def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and
     rerun = fake.calls[first:]
     assert [c for c in rerun if c.method == "POST" and re.search(r"/functions$|/v1/b$|/serviceAccounts$", c.path)] == []
     update = deploy_spec(fake, "PATCH")
-    assert update["serviceConfig"]["availableMemory"] == "512Mi"
+    assert update["serviceConfig"]["availableMemory"] == "1Gi"
     assert update["serviceConfig"]["maxInstanceRequestConcurrency"] == 8
     patch = fake.find("PATCH", "cloudfunctions")[0]
     assert "service_config.available_memory" in patch.query["updateMask"].split(",")
