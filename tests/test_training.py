@@ -42,6 +42,7 @@ def test_bundled_model_card_is_generated_from_the_manifest(data):
     assert bundled.manifest["training_data"]["rows"] == len(data.y) == 342
 
 
+@pytest.mark.slow
 def test_retraining_with_the_same_seed_gives_a_byte_identical_folder(tmp_path, long_run):
     # The long version retrains the bundled model itself: `make model` on a clean checkout changes nothing.
     size = {} if long_run else {"n_repeats": 1, "num_rounds": 10}

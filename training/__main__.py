@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     versions_cmd.add_argument("uri", help="gs://BUCKET/PREFIX")
     tune_cmd = commands.add_parser("tune", help="nested cross-validation; --adopt makes the choice the default")
     tune_cmd.add_argument("--small", action="store_true", help="a tiny grid (for a quick check)")
-    tune_cmd.add_argument("--adopt", action="store_true", help="write training/defaults.json if tuning is better")
+    tune_cmd.add_argument(
+        "--adopt", action="store_true", help="record the evidence in training/defaults.json; adopt the choice if better"
+    )
     tune_cmd.add_argument("--seed", type=int, default=0, help="random seed of the folds and fits (default 0)")
     tune_cmd.add_argument("--outer-folds", type=int, default=5)
     tune_cmd.add_argument("--inner-folds", type=int, default=3)
@@ -123,7 +125,11 @@ def _tune(args: argparse.Namespace) -> int:
     print(tune.summary(evidence))
     if args.adopt:
         adopted = tune.adopt(evidence)
-        print(f"wrote {tune.DEFAULTS_FILE}: retrain with `make model`" if adopted else "defaults.json left as it is")
+        print(
+            f"{tune.DEFAULTS_FILE}: the chosen configuration is the default now: retrain with `make model`"
+            if adopted
+            else f"{tune.DEFAULTS_FILE}: the evidence recorded, the default kept"
+        )
     return 0
 
 

@@ -3,7 +3,8 @@
 The inner search picks, by log loss, one configuration of a small grid for each outer training set; the
 outer folds score that choice, so the nested estimate is what "tune, then train" would achieve on new
 birds. The current default is scored on the very same outer folds. The configuration chosen on all the
-data becomes the default (training/defaults.json) only when the nested estimate is better.
+data becomes the default (training/defaults.json) only when the nested estimate is better by more than
+the promotion gate's tolerances: a difference the gate would call noise is not worth a bigger model.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 from penguins.domain import SPECIES
 
 from .data import load_training_data
+from .gate import ACCURACY_TOLERANCE, LOG_LOSS_TOLERANCE
 from .model import DEFAULTS_FILE, FIXED_PARAMS, NUM_ROUNDS, PARAMS, fit, predict_proba
 
 # Rounds are not a grid axis of their own: one fit with the most rounds is scored after each count.
@@ -132,9 +134,7 @@ def nested_cv(
         }
         for which in ("tuned", "default")
     }
-    better = estimate["tuned"]["log_loss"] < estimate["default"]["log_loss"] and (
-        estimate["tuned"]["accuracy"] >= estimate["default"]["accuracy"]
-    )
+    better = is_better(estimate)
     return {
         "grid": {k: list(v) for k, v in grid.items()},
         "rounds": list(rounds),
@@ -148,6 +148,15 @@ def nested_cv(
         "tuned_is_better": bool(better),
         "seconds": round(time.monotonic() - started),
     }
+
+
+def is_better(estimate: dict) -> bool:
+    """Tuned beats the default beyond the gate's tolerance on log loss, and is not worse beyond it on accuracy."""
+    tuned, default = estimate["tuned"], estimate["default"]
+    return (
+        tuned["log_loss"] < default["log_loss"] - LOG_LOSS_TOLERANCE
+        and tuned["accuracy"] >= default["accuracy"] - ACCURACY_TOLERANCE
+    )
 
 
 def summary(evidence: dict) -> str:
@@ -164,18 +173,21 @@ def summary(evidence: dict) -> str:
     ]
     if evidence["tuned_is_better"]:
         lines.append(
-            "verdict: tuning is better (lower log loss, accuracy no lower): the chosen one may become the default"
+            "verdict: tuning is better beyond the gate's tolerances: the chosen configuration may become the default"
         )
     else:
-        lines.append("verdict: tuning is not better than the default: the default stays")
+        lines.append(
+            f"verdict: tuning is not better by more than the gate's tolerances (log loss {LOG_LOSS_TOLERANCE:g}, "
+            f"accuracy {ACCURACY_TOLERANCE:g}): the default stays"
+        )
     return "\n".join(lines)
 
 
 def adopt(evidence: dict, path=DEFAULTS_FILE) -> bool:
-    """Write the chosen configuration as the default, with the evidence, only if the nested estimate is better."""
-    if not evidence["tuned_is_better"]:
-        return False
-    chosen = evidence["chosen"]
+    """Record the evidence in defaults.json; the chosen configuration replaces the default only if it is better."""
+    current = json.loads(path.read_text())
+    better = evidence["tuned_is_better"]
+    chosen = evidence["chosen"] if better else {"params": current["params"], "num_rounds": current["num_rounds"]}
     document = {"params": chosen["params"], "num_rounds": chosen["num_rounds"], "nested_cv": evidence}
     path.write_text(json.dumps(document, indent=2) + "\n")
-    return True
+    return better
