@@ -15,7 +15,7 @@ TEST_WORKERS ?= auto
 LOAD_TIME ?= 30s
 PROFILE ?=
 TIME_SCALE ?=
-.PHONY: help venv serve serve-gcs test test-slow model schemas lock bench load capacity drift clean
+.PHONY: help venv serve serve-gcs test test-slow model tune schemas lock bench load capacity drift clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,9 @@ test-slow: $(INSTALLED) ## Run every test including the long versions of slow te
 
 model: $(INSTALLED) ## Retrain the bundled model into function/model (SEED=0)
 	$(BIN)/python -m training train --out function/model --seed $(SEED)
+
+tune: $(INSTALLED) ## Nested cross-validation of the model's configuration; records the evidence in training/defaults.json
+	$(BIN)/python -m training tune --adopt
 
 schemas: $(INSTALLED) ## Regenerate function/penguins/request_schemas.json from the pydantic models in schema.py
 	cd function && ../$(BIN)/python -m penguins.schema

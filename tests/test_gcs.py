@@ -59,7 +59,7 @@ def test_publishing_the_same_artifact_again_changes_nothing(gcs):
 
 def test_promote_rolls_back_and_forward_and_versions_lists_them(gcs, small_artifact):
     first = publish(str(BUNDLED_MODEL), URI, gcs.client)
-    second = publish(str(small_artifact[0]), URI, gcs.client)
+    second = publish(str(small_artifact[0]), URI, gcs.client, force=True)  # the gate's own tests: test_gate.py
     assert pointer(gcs)[1] == second
     promote(URI, first, gcs.client)
     assert pointer(gcs)[1] == first
@@ -67,7 +67,7 @@ def test_promote_rolls_back_and_forward_and_versions_lists_them(gcs, small_artif
     assert set(rows) == {first, second}
     assert rows[first]["current"] and not rows[second]["current"]
     assert rows[first]["accuracy"] == read_artifact_dir(str(BUNDLED_MODEL)).manifest["metrics"]["accuracy"]["mean"]
-    promote(URI, second, gcs.client)
+    promote(URI, second, gcs.client, force=True)
     assert pointer(gcs)[1] == second
 
 
@@ -104,7 +104,7 @@ def test_cli_publish_versions_promote(gcs, small_artifact, tmp_path):
 
     first = cli("publish", str(BUNDLED_MODEL), URI)
     assert first.returncode == 0, first.stderr
-    second = cli("publish", str(small_artifact[0]), URI)
+    second = cli("publish", str(small_artifact[0]), URI, "--force")
     listing = cli("versions", URI)
     assert listing.returncode == 0
     current_line = [line for line in listing.stdout.splitlines() if line.startswith("*")]
@@ -231,7 +231,7 @@ def test_new_publish_is_served_within_the_refresh_interval_with_no_failed_reques
         thread.start()
     try:
         time.sleep(0.5)
-        second = publish(str(small_artifact[0]), URI, gcs.client)
+        second = publish(str(small_artifact[0]), URI, gcs.client, force=True)
         published_at = time.monotonic()
         wait_for(lambda: versions_seen and versions_seen[-1] == second, timeout=10, interval=0.05)
         picked_up_after = time.monotonic() - published_at

@@ -14,6 +14,7 @@ from penguins.artifact import read_artifact_dir, sha256_hex
 from training.data import load_training_data
 from training.model import PARAMS, fit, model_bytes, predict_proba
 from training.report import model_card
+from training.train import train
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,24 @@ def test_bundled_model_card_is_generated_from_the_manifest(data):
     assert (BUNDLED_MODEL / "MODEL_CARD.md").read_text() == model_card(bundled.manifest, bundled.version)
     assert bundled.manifest["metrics"]["accuracy"]["mean"] >= 0.98
     assert bundled.manifest["training_data"]["rows"] == len(data.y) == 342
+
+
+@pytest.mark.slow
+def test_retraining_with_the_same_seed_gives_a_byte_identical_folder(tmp_path, long_run):
+    # The long version retrains the bundled model itself: `make model` on a clean checkout changes nothing.
+    size = {} if long_run else {"n_repeats": 1, "num_rounds": 10}
+    first = train(str(tmp_path / "first"), seed=0, **size)
+    second = train(str(tmp_path / "second"), seed=0, **size)
+    folders = [tmp_path / "first", tmp_path / "second", *([BUNDLED_MODEL] if long_run else [])]
+    names = sorted(p.name for p in folders[0].iterdir())
+    assert names == ["MODEL_CARD.md", "confusion_matrix.png", "manifest.json", "model.json", "reliability.png"]
+    for folder in folders[1:]:
+        assert sorted(p.name for p in folder.iterdir()) == names
+        for name in names:
+            assert (folder / name).read_bytes() == (folders[0] / name).read_bytes(), name
+    assert first.version == second.version
+    other_seed = train(str(tmp_path / "other"), seed=1, **size)
+    assert other_seed.version != first.version
 
 
 def test_rows_with_unknown_sex_are_kept(data):
@@ -70,7 +89,8 @@ def test_cli_writes_a_complete_artifact(tmp_path):
         "model_sha256",
         "training_data",
         "seed",
-        "created_at",
+        "baseline",
+        "hardest_penguins",
     ):
         assert key in manifest
     assert manifest["seed"] == 5

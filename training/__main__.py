@@ -1,10 +1,12 @@
 """Command line for training and publishing.
 
 python -m training train --out DIR [--seed N]           train, evaluate, write an artifact
-python -m training publish DIR gs://BUCKET/PREFIX        upload it and make it current
-python -m training promote gs://BUCKET/PREFIX VERSION    make an uploaded version current
+python -m training publish DIR gs://BUCKET/PREFIX        upload it and make it current, if the gate allows
+python -m training promote gs://BUCKET/PREFIX VERSION    make an uploaded version current, if the gate allows
 python -m training versions gs://BUCKET/PREFIX           list versions, * marks the current one
 python -m training drift SOURCE... [--reference DIR] [--out DIR]   drift of logged traffic against training
+python -m training compare A B                           the promotion gate's table: B as a candidate to replace A
+python -m training tune [--small] [--adopt]              nested cross-validation of a small grid
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ import argparse
 import sys
 
 from penguins.errors import PenguinError
+
+FORCE_HELP = "make it current even if the promotion gate refuses it (the pointer records that)"
+# `compare`'s exit status when the candidate would be refused (1 is an error, 2 a usage error).
+REFUSED_EXIT = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,9 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     publish_cmd = commands.add_parser("publish", help="upload an artifact and point current.json at it")
     publish_cmd.add_argument("artifact_dir")
     publish_cmd.add_argument("uri", help="gs://BUCKET/PREFIX")
+    publish_cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
     promote_cmd = commands.add_parser("promote", help="point current.json at an uploaded version")
     promote_cmd.add_argument("uri", help="gs://BUCKET/PREFIX")
     promote_cmd.add_argument("version")
+    promote_cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
+    compare_cmd = commands.add_parser("compare", help="the promotion gate's table for two artifacts")
+    compare_cmd.add_argument(
+        "current", help="artifact folder, gs://BUCKET/PREFIX or gs://BUCKET/PREFIX/artifacts/VERSION"
+    )
+    compare_cmd.add_argument("candidate", help="the same forms")
     versions_cmd = commands.add_parser("versions", help="list the uploaded versions")
     versions_cmd.add_argument("uri", help="gs://BUCKET/PREFIX")
     drift_cmd = commands.add_parser(
@@ -41,6 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     drift_cmd.add_argument("--reference", default=None, help="artifact folder (default: the bundled function/model)")
     drift_cmd.add_argument("--out", default="reports/drift", help="folder for drift.json and drift.html")
     drift_cmd.add_argument("--min-predictions", type=int, default=None, help="fewer says insufficient data")
+    tune_cmd = commands.add_parser("tune", help="nested cross-validation; --adopt makes the choice the default")
+    tune_cmd.add_argument("--small", action="store_true", help="a tiny grid (for a quick check)")
+    tune_cmd.add_argument(
+        "--adopt", action="store_true", help="record the evidence in training/defaults.json; adopt the choice if better"
+    )
+    tune_cmd.add_argument("--seed", type=int, default=0, help="random seed of the folds and fits (default 0)")
+    tune_cmd.add_argument("--outer-folds", type=int, default=5)
+    tune_cmd.add_argument("--inner-folds", type=int, default=3)
     args = parser.parse_args(argv)
 
     try:
@@ -69,14 +90,23 @@ def _run(args: argparse.Namespace) -> int:
 
         minimum = MIN_PREDICTIONS if args.min_predictions is None else args.min_predictions
         return run(args.sources, args.reference or BUNDLED_MODEL_DIR, args.out, minimum)
+    if args.command == "tune":
+        return _tune(args)
+    if args.command == "compare" and not (args.current + args.candidate).count("gs://"):
+        return _compare(args, None)  # two local folders: no storage client needed
     from . import publish as gcs  # google-cloud-storage only for the commands that need it
+
+    def report(text: str) -> None:  # stderr: deploy.sh reads the version alone from stdout
+        print(text, file=sys.stderr)
 
     try:
         if args.command == "publish":
-            print(gcs.publish(args.artifact_dir, args.uri))
+            print(gcs.publish(args.artifact_dir, args.uri, force=args.force, report=report))
         elif args.command == "promote":
-            gcs.promote(args.uri, args.version)
+            gcs.promote(args.uri, args.version, force=args.force, report=report)
             print(f"{args.uri} now serves {args.version}")
+        elif args.command == "compare":
+            return _compare(args, gcs)
         else:
             print(gcs.format_versions(gcs.versions(args.uri)))
     except gcs.PublishError as exc:
@@ -92,6 +122,31 @@ def _run(args: argparse.Namespace) -> int:
     except (gcs.api.GoogleAPIError, OSError) as exc:  # OSError covers requests' connection errors
         print(f"error: Cloud Storage failed: {str(exc)[:300]}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _compare(args: argparse.Namespace, gcs) -> int:
+    from .gate import compare, format_comparison, read_unchecked_dir
+
+    load = gcs.load_for_comparison if gcs else read_unchecked_dir
+    comparison = compare(load(args.current), load(args.candidate))
+    print(format_comparison(comparison))
+    return REFUSED_EXIT if comparison.refused else 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from . import tune
+
+    grid, rounds = (tune.SMALL_GRID, tune.SMALL_ROUNDS) if args.small else (tune.FULL_GRID, tune.FULL_ROUNDS)
+    evidence = tune.nested_cv(grid, rounds, args.seed, args.outer_folds, args.inner_folds)
+    print(tune.summary(evidence))
+    if args.adopt:
+        adopted = tune.adopt(evidence)
+        print(
+            f"{tune.DEFAULTS_FILE}: the chosen configuration is the default now: retrain with `make model`"
+            if adopted
+            else f"{tune.DEFAULTS_FILE}: the evidence recorded, the default kept"
+        )
     return 0
 
 

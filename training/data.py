@@ -21,11 +21,13 @@ class TrainingData:
     X: np.ndarray
     y: np.ndarray
     sha256: str
+    source_rows: np.ndarray  # each row's 0-based row in palmerpenguins' penguins.csv (as golden/ names them)
 
 
 def load_training_data() -> TrainingData:
     """Every penguin with its four measurements; rows with unknown sex are kept (sex becomes NaN)."""
-    frame = load_penguins().dropna(subset=list(MEASUREMENTS)).reset_index(drop=True)
+    complete = load_penguins().dropna(subset=list(MEASUREMENTS))
+    frame = complete.reset_index(drop=True)
     rows = [
         encode_values(
             r.bill_length_mm,
@@ -40,7 +42,7 @@ def load_training_data() -> TrainingData:
     X = np.asarray(rows, dtype=np.float32)
     y = frame["species"].map({name: index for index, name in enumerate(SPECIES)}).to_numpy(dtype=np.int32)
     digest = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
-    return TrainingData(frame, X, y, digest)
+    return TrainingData(frame, X, y, digest, complete.index.to_numpy())
 
 
 def training_ranges(data: TrainingData) -> dict[str, dict[str, float]]:

@@ -82,6 +82,13 @@ def model_card(manifest: dict, version: str) -> str:
     counts = ", ".join(f"{name} {count}" for name, count in data["species_counts"].items())
 
     params = json.dumps(manifest["params"])
+    hardest = "\n".join(
+        f"| {b['row']} | {b['species']} | {b['predicted']} | {b['wrong']}/{b['repeats']} | "
+        f"{b['baseline_wrong']}/{b['repeats']} | {b['island']} | {b['sex'] or 'unknown'} | "
+        f"{b['bill_length_mm']:g} mm | {b['bill_depth_mm']:g} mm | {b['flipper_length_mm']:g} mm | "
+        f"{b['body_mass_g']:g} g |"
+        for b in manifest["hardest_penguins"]
+    )
     typicality = manifest["typicality"]
     scaling = metrics["temperature_scaling"]
     temperature = scaling["best_temperature"]
@@ -92,13 +99,21 @@ def model_card(manifest: dict, version: str) -> str:
         else ": worth a calibration step, which this version does not yet apply."
     )
 
-    def metric(name: str) -> str:
-        return f"{metrics[name]['mean']:.4f} ± {metrics[name]['std']:.4f}"
+    baseline = manifest["baseline"]
 
+    def row(label: str, name: str) -> str:
+        m = metrics[name]
+        return (
+            f"| {label} | {m['out_of_fold']:.4f} | {m['low']:.4f} – {m['high']:.4f} | "
+            f"{m['mean']:.4f} ± {m['std']:.4f} | {baseline[name]:.4f} |"
+        )
+
+    withheld = metrics["accuracy_sex_withheld"]
     return f"""# Model card: penguin species ({version})
 
 XGBoost ({manifest["xgboost_version"]}) multi-class classifier predicting Adelie, Chinstrap or Gentoo from a
-penguin's measurements. Created {manifest["created_at"]} with seed {manifest["seed"]}.
+penguin's measurements. Trained with seed {manifest["seed"]}; the same code, data and seed give this same
+file, byte for byte.
 
 ## Data
 {data["source"]}: {data["rows"]} penguins with all four measurements ({counts});
@@ -107,13 +122,20 @@ sha256 of the training table: `{data["sha256"]}`.
 
 Features, in order: {", ".join(f"`{f}`" for f in manifest["features"])}. `year` is not a feature.
 
-## Evaluation ({metrics["cv"]}, mean ± std over folds)
-| metric | value |
-|---|---|
-| accuracy | {metric("accuracy")} |
-| macro F1 | {metric("macro_f1")} |
-| log loss | {metric("log_loss")} |
-| accuracy with sex withheld | {metric("accuracy_sex_withheld")} |
+## Evaluation ({metrics["cv"]})
+{metrics["predictions"]} out-of-fold predictions about {data["rows"]} birds, {metrics["wrong"]} of them wrong. They are
+not {metrics["predictions"]} independent trials: the interval is a {metrics["interval"]}, so it
+reflects how few birds there are, which the spread over folds does not. The baseline is a {baseline["model"]},
+scored on the same splits ({baseline["wrong"]} of its {baseline["predictions"]} predictions wrong).
+
+| metric | out of fold | 95% interval | fold mean ± std | baseline (fold mean) |
+|---|---|---|---|---|
+{row("accuracy", "accuracy")}
+{row("macro F1", "macro_f1")}
+{row("log loss", "log_loss")}
+
+With sex withheld from every held-out bird, accuracy is {withheld["mean"]:.4f} ± {withheld["std"]:.4f}
+(fold mean ± std).
 
 Confusion matrix ({matrix["rows_are"]} in rows, predicted in columns; summed over all repeats):
 
@@ -128,6 +150,15 @@ Calibration: expected calibration error of the top class, out of fold, {metrics[
 {scaling["log_loss_uncalibrated"]:.4f} to {scaling["log_loss_at_best"]:.4f} (temperature {temperature:g}){verdict}
 
 ![reliability diagram]({RELIABILITY_FILE})
+
+## The birds most often wrong
+The {len(manifest["hardest_penguins"])} birds answered wrongly in the most repeats, out of fold, with the
+baseline's count for the same bird. Ambiguous or possibly mislabelled: the data cannot tell which.
+
+| penguins.csv row | recorded | answered | wrong | baseline wrong | island | sex | bill length | bill depth | flipper \
+| mass |
+|---|---|---|---|---|---|---|---|---|---|---|
+{hardest}
 
 ## A penguin unlike the training data
 Each species' four measurements are modelled as a Gaussian; a penguin whose squared Mahalanobis distance
