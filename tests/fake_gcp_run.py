@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import threading
@@ -30,6 +31,7 @@ from loopback_http import send_json
 from procs import free_port, function_command, stop_process_group
 
 KNATIVE = "/apis/serving.knative.dev/v1/namespaces/([^/]+)"
+FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
 FAKE_RUN_HOST = "fakerun"  # gcloud run prefixes the region: europe-west1-fakerun, routed here as its proxy
 
 
@@ -390,11 +392,11 @@ class RevisionServers:
         self.processes: list[subprocess.Popen] = []
 
     def __call__(self, revision: str, function: dict, source: bytes | Path | None) -> str:
+        source_dir = self.workdir / revision  # a copy: prepare may change it
         if isinstance(source, bytes):
-            source_dir = self.workdir / revision
             zipfile.ZipFile(io.BytesIO(source)).extractall(source_dir)
         else:
-            source_dir = source or Path(__file__).resolve().parent.parent / "function"
+            shutil.copytree(source or FUNCTION_DIR, source_dir, ignore=shutil.ignore_patterns("__pycache__"))
         env = {**os.environ, "MODEL_CACHE_DIR": str(self.workdir / f"{revision}-cache")}
         env.update(function.get("serviceConfig", {}).get("environmentVariables", {}))
         if self.prepare:

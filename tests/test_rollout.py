@@ -15,11 +15,13 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import BUCKET, BUNDLED_MODEL, ROOT
+from conftest import BUCKET, BUNDLED_MODEL, ROOT, SEED_EXAMPLES
 from fake_gcp import FakeGcp
 from fake_gcp_run import RevisionServers, TrafficRouter, split
 from test_deploy import DEPLOY_ARGS, FUNCTION, clean_env, cloud, deploy, needs_gcloud, recording_path  # noqa: F401
@@ -226,6 +228,77 @@ def test_errors_after_the_first_step_roll_back_with_the_figures(project):
     [rate_line] = [line for line in result.stderr.splitlines() if "FAIL candidate 5xx rate" in line]
     assert "1.000" in rate_line  # every candidate request failed in that window
     assert "Rolled back: 100% of the traffic on " + old in result.stderr
+
+
+# --- deploy/rollout.py's checks against real servers, without gcloud (fast) ---
+
+
+def rollout_py(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """deploy/rollout.py with the thresholds deploy/rollout.sh defines (sourced, so they come from that one place)."""
+    command = ["bash", "-c", 'source deploy/rollout.sh && exec "$@"', "_", sys.executable, "deploy/rollout.py", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+@pytest.fixture
+def revisions(tmp_path):
+    """Start revisions as real servers of function/ (a copy), some with the release bug on; log lines collected."""
+    fake = FakeGcp("http://unused.invalid")
+    flag = tmp_path / "release-bug-on"
+    flag.touch()
+    buggy: set[str] = set()
+
+    def prepare(revision: str, source_dir: Path, env: dict) -> None:
+        if revision in buggy:
+            main = source_dir / "main.py"
+            main.write_text(main.read_text() + RELEASE_BUG.format(flag=str(flag)))
+
+    servers = RevisionServers(fake, tmp_path / "revisions", prepare=prepare)
+
+    def start(revision: str, bug: bool = False) -> str:
+        if bug:
+            buggy.add(revision)
+        return servers(revision, {"name": FUNCTION, "serviceConfig": {"environmentVariables": {}}}, None)
+
+    start.fake = fake
+    yield start
+    servers.stop()
+
+
+def test_validation_fails_a_candidate_that_answers_5xx(revisions):
+    url = revisions("penguin-species-00002-bad", bug=True)
+    result = rollout_py("validate", url, env=clean_env(CANARY_BURST_REQUESTS="20", ROLLOUT_ID_TOKEN="t"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ok   /health is ok: model " in result.stdout  # up and healthy, yet every prediction fails
+    assert "FAIL seed Adelie: HTTP 500, answered None" in result.stdout
+    assert "FAIL golden set: HTTP 500" in result.stdout
+    assert "FAIL burst of 20 (5 at a time): 20 5xx or no answer (500: 20)" in result.stdout
+
+
+@pytest.mark.parametrize("bug, verdict", [(False, 0), (True, 1)], ids=["healthy", "answers-5xx"])
+def test_a_window_judges_the_candidate_by_its_request_lines(revisions, tmp_path, bug, verdict):
+    stable, candidate = "penguin-species-00001-abc", "penguin-species-00002-def"
+    urls = {stable: revisions(stable), candidate: revisions(candidate, bug=bug)}
+    for name, count in ((stable, 9), (candidate, 6)):
+        for i in range(count):
+            penguin = list(SEED_EXAMPLES.values())[i % 3]
+            request = urllib.request.Request(f"{urls[name]}/predict", json.dumps(penguin).encode(), method="POST")
+            request.add_header("Content-Type", "application/json")
+            try:
+                urllib.request.urlopen(request, timeout=30).read()
+            except urllib.error.HTTPError as error:
+                assert bug and error.code == 500
+    entries = revisions.fake.log_entries
+    deadline = time.monotonic() + 10
+    while len([e for e in entries if "httpRequest" in e]) < 15 and time.monotonic() < deadline:
+        time.sleep(0.02)  # the lines are read from the servers' stdout as they come
+    (tmp_path / "entries.json").write_text(json.dumps(entries))
+    result = rollout_py("window", str(tmp_path / "entries.json"), candidate, stable, env=clean_env())
+    assert result.returncode == verdict, result.stdout + result.stderr
+    errors = 6 if bug else 0
+    assert f"candidate {candidate}: 6 requests, {errors} 5xx" in result.stdout
+    assert f"stable {stable}: 9 requests, 0 5xx" in result.stdout
+    assert ("FAIL candidate 5xx rate 1.000" in result.stdout) is bug
+    assert "within 2 x stable's" in result.stdout  # compared with the stable revision, not only with thresholds
 
 
 # --- rollback and status ---
