@@ -254,7 +254,7 @@ def serving(service: dict) -> list[tuple[str, int, list[str], str]]:
 
 def service_state(args: argparse.Namespace) -> int:
     """One value a line for rollout.sh: exists, stable revision, pinned, URL, split, a stale candidate's revision."""
-    services = json.loads(Path(args.services).read_text() or "[]")
+    services = [s for s in json.loads(Path(args.services).read_text() or "[]") if s["metadata"]["name"] == args.name]
     if not services:
         print("\n".join(["false", "", "false", "false", "", "", ""]))
         return 0
@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         ("smoke", smoke, ["url"]),
         ("load", load, ["url", "seconds"]),
         ("window", window, ["entries", "candidate", "stable"]),
-        ("service-state", service_state, ["services"]),
+        ("service-state", service_state, ["services", "name"]),
         ("tag-url", tag_url, ["tag", "traffic"]),
         ("rollback-target", rollback_target, ["service", "revisions"]),
         ("status", status, ["service", "revisions"]),

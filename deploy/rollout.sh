@@ -87,12 +87,12 @@ rollout_token() {  # ROLLOUT_ID_TOKEN for the canary's requests to URL: ID_TOKEN
 rollout_read_service() {  # SERVICE_EXISTS, STABLE_REVISION, FOLLOWS_LATEST, PINNED, SERVICE_URL, SERVING_SPLIT, STALE_CANDIDATE
   rollout_tmp
   local state
-  capture "$ROLLOUT_DIR/services.json" gcloud run services list --project "$PROJECT" --region "$REGION" \
-    --filter "metadata.name=$FUNCTION_NAME" --format=json || die "could not read the Cloud Run service of $FUNCTION_NAME (the message above says why)"
-  state=$("$PYTHON" "$ROLLOUT_PY" service-state "$ROLLOUT_DIR/services.json") || die "could not read the service's traffic"
+  capture "$ROLLOUT_DIR/services.json" gcloud run services list --project "$PROJECT" --region "$REGION" --format=json ||
+    die "could not read the Cloud Run service of $FUNCTION_NAME (the message above says why)"
+  state=$("$PYTHON" "$ROLLOUT_PY" service-state "$ROLLOUT_DIR/services.json" "$FUNCTION_NAME") || die "could not read the service's traffic"
   mapfile -t state <<<"$state"
-  SERVICE_EXISTS=${state[0]} STABLE_REVISION=${state[1]} FOLLOWS_LATEST=${state[2]} PINNED=${state[3]}
-  SERVICE_URL=${state[4]} SERVING_SPLIT=${state[5]} STALE_CANDIDATE=${state[6]:-}
+  SERVICE_EXISTS=${state[0]} STABLE_REVISION=${state[1]:-} FOLLOWS_LATEST=${state[2]:-} PINNED=${state[3]:-}
+  SERVICE_URL=${state[4]:-} SERVING_SPLIT=${state[5]:-} STALE_CANDIDATE=${state[6]:-}
 }
 
 rollout_print_thresholds() {
@@ -233,7 +233,7 @@ rollout_dry_run() {  # the whole flow, with placeholders for what only gcloud ca
   local deploy_function=$1 percent
   ROLLOUT_STABLE=SERVING_REVISION ROLLOUT_CANDIDATE=NEW_REVISION
   local url="https://$FUNCTION_NAME-PROJECT_NUMBER.$REGION.run.app" tag_url="https://$CANARY_TAG---$FUNCTION_NAME-PROJECT_NUMBER.$REGION.run.app"
-  show gcloud run services list --project "$PROJECT" --region "$REGION" --filter "metadata.name=$FUNCTION_NAME" --format=json
+  show gcloud run services list --project "$PROJECT" --region "$REGION" --format=json
   echo "A first deploy (no such service yet) skips the canary: it deploys in one step, then the smoke test."
   if [[ $CANARY != true ]]; then
     echo "--no-canary: on an existing function too, one step: deploy, then (when the traffic was pinned):"

@@ -47,7 +47,11 @@ needs_gcloud = pytest.mark.skipif(
 
 def clean_env(**extra: str) -> dict[str, str]:
     """os.environ without deploy.sh's variables or any gcloud setting, plus extra."""
-    env = {k: v for k, v in os.environ.items() if k not in DEPLOY_VARS and not k.startswith(("CLOUDSDK_", "CANARY"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in DEPLOY_VARS and not k.startswith(("CLOUDSDK_", "CANARY", "ROLLBACK_TO"))
+    }
     return {**env, "PYTHON": sys.executable, **extra}
 
 

@@ -329,12 +329,33 @@ def test_status_then_rollback_then_rollback_to_a_revision(project):
     assert forward.returncode == 0, forward.stdout + forward.stderr
     assert project.traffic_puts()[1:] == [({new: 100}, {})]
 
-    unknown = deploy("rollback", "--to", "penguin-species-00009-xyz", *args, env=project.env)
-    assert unknown.returncode == 1 and "no revision penguin-species-00009-xyz" in unknown.stderr
-    assert len(project.traffic_puts()) == 2  # nothing sent
+
+def test_rollback_to_an_unknown_revision_names_the_ones_there_are(tmp_path):
+    revisions = [
+        {"metadata": {"name": f"{SERVICE}-0000{n}-abc", "creationTimestamp": f"2026-12-01T10:0{n}:00Z"}} for n in (1, 2)
+    ]
+    service = {"status": {"traffic": [{"revisionName": f"{SERVICE}-00002-abc", "percent": 100}]}}
+    (tmp_path / "service.json").write_text(json.dumps(service))
+    (tmp_path / "revisions.json").write_text(json.dumps(revisions))
+    files = (str(tmp_path / "service.json"), str(tmp_path / "revisions.json"))
+    unknown = rollout_py("rollback-target", *files, "--to", f"{SERVICE}-00009-xyz", env=clean_env())
+    assert unknown.returncode == 1
+    assert (
+        f"no revision {SERVICE}-00009-xyz; the revisions are: {SERVICE}-00002-abc, {SERVICE}-00001-abc"
+        in unknown.stderr
+    )
+    oldest = rollout_py("rollback-target", *files, env=clean_env())
+    assert oldest.returncode == 1 and "nothing to roll back to" in oldest.stderr  # 00001 is not ready
 
 
 # --- dry runs: the whole flow, no gcloud ---
+
+
+def test_help_names_the_rollout_commands_and_options():
+    result = deploy("--help", env=clean_env())
+    assert result.returncode == 0
+    for word in ("rollback", "status", "--no-canary", "--canary-steps", "--canary-interval", "--to REVISION"):
+        assert word in result.stdout
 
 
 def test_dry_run_shows_the_whole_canary_and_runs_no_gcloud(recording_path):  # noqa: F811
