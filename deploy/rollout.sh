@@ -126,6 +126,7 @@ rollout() {  # rollout DEPLOY_FUNCTION: deploys through a canary when the functi
   else
     canary "$deploy_function"
   fi
+  rm -rf "$ROLLOUT_DIR"
 }
 
 canary() {
