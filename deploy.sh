@@ -6,13 +6,19 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/rollout.sh
+source "$ROOT/deploy/rollout.sh"  # canary rollouts, rollback, status
 
 usage() {
   cat <<EOF
 Usage: ./deploy.sh [options]
+       ./deploy.sh rollback [--to REVISION] [options]   100% back on the previous revision, then a smoke test
+       ./deploy.sh status [options]                     revisions, their traffic and tags, each one's /health
 
 Deploys function/ as a 2nd gen Cloud Function that serves the model published to gs://BUCKET/PREFIX,
-then smoke-tests its URL. Every option can also be given as the environment variable in brackets.
+then smoke-tests its URL. On an existing function the new revision goes out as a canary (validated
+through a tagged URL, then 10%, 50%, 100% of the traffic, rolled back by itself on a breach; see
+docs/rollout.md). Every option can also be given as the environment variable in brackets.
 
   --project ID          Google Cloud project [PROJECT] (default: gcloud config get-value project)
   --region REGION       region of the function and the bucket [REGION] (default: europe-west1)
@@ -36,6 +42,10 @@ then smoke-tests its URL. Every option can also be given as the environment vari
                         [NOTIFICATION_CHANNEL]
   --no-monitoring       skip the metrics, alert policies and dashboard [MONITORING=false]
   --monitoring-only     apply only those (after a threshold change, say) [MONITORING_ONLY=true]
+  --no-canary           on an existing function too, deploy in one step (100% at once) [CANARY=false]
+  --canary-steps LIST   percents of traffic on the new revision, one window each [CANARY_STEPS] (default: 10,50,100)
+  --canary-interval S   seconds of each observation window [CANARY_INTERVAL] (default: 60)
+  --to REVISION         rollback: the revision to put 100% on [ROLLBACK_TO] (default: the previous one)
   --dry-run             print every command, run none: no login, no network, and with --project
                         no gcloud at all [DRY_RUN=true]
   -h, --help            this help
@@ -85,6 +95,11 @@ MONITORING_ONLY="${MONITORING_ONLY:-false}"
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 usage_error() { printf 'error: %s (see ./deploy.sh --help)\n' "$*" >&2; exit 2; }
 
+COMMAND=deploy
+if [[ ${1:-} == rollback || ${1:-} == status ]]; then
+  COMMAND=$1
+  shift
+fi
 while (($#)); do
   option=$1
   value=
@@ -99,9 +114,10 @@ while (($#)); do
     --dry-run) DRY_RUN=true; shift; continue ;;
     --no-monitoring) MONITORING=false; shift; continue ;;
     --monitoring-only) MONITORING_ONLY=true; shift; continue ;;
+    --no-canary) CANARY=false; shift; continue ;;
     --project | --region | --name | --bucket | --prefix | --artifact | --memory | --cpu | --concurrency | \
       --min-instances | --max-instances | --timeout | --service-account-id | --bigquery | --alert-email | \
-      --notification-channel)
+      --notification-channel | --canary-steps | --canary-interval | --to)
       (($# >= 2)) || usage_error "$option needs a value"
       value=$2
       shift 2 ;;
@@ -124,6 +140,9 @@ while (($#)); do
     --bigquery) BIGQUERY_DATASET=$value ;;
     --alert-email) ALERT_EMAIL=$value ;;
     --notification-channel) NOTIFICATION_CHANNEL=$value ;;
+    --canary-steps) CANARY_STEPS=$value ;;
+    --canary-interval) CANARY_INTERVAL=$value ;;
+    --to) ROLLBACK_TO=$value ;;
   esac
 done
 
@@ -165,6 +184,8 @@ retry() {  # retry N CMD...: IAM is eventually consistent; a just-created accoun
     delay=$((delay * 2))
   done
 }
+
+[[ $COMMAND == deploy ]] || { rollout_command "$COMMAND"; exit; }
 
 # --- 1. tools and credentials ---
 
@@ -281,6 +302,7 @@ else
   access=--no-allow-unauthenticated
 fi
 step "Deploying $FUNCTION_NAME ($access; creates it, or updates it in place)"
+deploy_function() {
 run gcloud functions deploy "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
   --runtime python312 --source function --entry-point predict --trigger-http "$access" \
   --service-account "$SERVICE_ACCOUNT" --memory "$MEMORY" --cpu "$CPU" --concurrency "$CONCURRENCY" \
@@ -289,6 +311,8 @@ run gcloud functions deploy "$FUNCTION_NAME" --gen2 --project "$PROJECT" --regio
   --set-env-vars "MODEL_URI=$MODEL_URI,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60,MODEL_EXPECTED_VERSION=$version" \
   --format=none ||
   die "gcloud functions deploy failed (its message and any build log link are above)"
+}
+rollout deploy_function  # deploy/rollout.sh: a canary when the function serves already, else one step
 
 # --- 7. the URL ---
 

@@ -14,10 +14,12 @@ import json
 import re
 import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import fake_gcp_run
 from fake_gcp_monitoring import ROUTES as MONITORING_ROUTES
 from loopback_http import send_json
 
@@ -64,6 +66,13 @@ class FakeGcp:
     alert_policies: dict[str, dict] = field(default_factory=dict)
     notification_channels: dict[str, dict] = field(default_factory=dict)
     dashboards: dict[str, dict] = field(default_factory=dict)
+    # Cloud Run and Logging (tests/fake_gcp_run.py): the function's service, its revisions and their logs
+    run_services: dict[str, dict] = field(default_factory=dict)  # service name -> Knative Service
+    run_revisions: dict[str, dict] = field(default_factory=dict)  # revision name -> Knative Revision
+    revision_urls: dict[str, str] = field(default_factory=dict)  # revision name -> the URL that serves it
+    start_revision: Callable[[str, dict, bytes | None], str] | None = None  # serves a new revision; its URL
+    router_rounds: dict[str, int] = field(default_factory=dict)  # fake_gcp_run.TrafficRouter's credit
+    log_entries: list[dict] = field(default_factory=list)  # Logging LogEntry objects, as written
 
     def start(self) -> FakeGcp:
         fake = self
@@ -112,6 +121,9 @@ class FakeGcp:
             # storage's client joins "b/<bucket>" straight onto the override: give it the real base path
             suffix = "storage/v1/" if api == "storage" else f"{api}/"
             env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}"] = f"{self.url}/{suffix}"
+        # gcloud run prefixes the region to the host (europe-west1-127.0.0.1 resolves nowhere): a made-up
+        # host, reached through the proxy setting above, is what it can prefix.
+        env["CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN"] = f"http://{fake_gcp_run.FAKE_RUN_HOST}/"
         return env
 
     # --- queries for tests ---
@@ -133,6 +145,8 @@ class FakeGcp:
         parts = url.path.split("/", 2)  # "", api, rest
         api = parts[1] if len(parts) > 1 and parts[1] in APIS else "?"
         path = "/" + parts[2] if api != "?" and len(parts) > 2 else url.path
+        if (url.hostname or "").endswith(fake_gcp_run.FAKE_RUN_HOST):
+            api, path = "run", url.path
         body: object = None
         if raw:
             try:
@@ -178,6 +192,7 @@ class FakeGcp:
         service = function.setdefault("serviceConfig", {})
         service.update(uri=self.function_url, service=f"projects/{project}/locations/{region}/services/{function_id}")
         self.functions[name] = function
+        fake_gcp_run.new_revision(self, name, function)
         operation = _done(f"projects/{project}/locations/{region}/operations/op-{len(self.calls)}", function)
         # gcloud shows the deploy's stages from the metadata, and needs them to be there
         stages = [{"name": stage, "state": "COMPLETE"} for stage in ("BUILD", "SERVICE")]
@@ -316,4 +331,5 @@ ROUTES = [  # (method, API, path regex, handler(fake, call, *groups))
     ("GET", "run", rf"/v1/{LOC}/services/([^/:]+):getIamPolicy", FakeGcp._get_run_policy),
     ("POST", "run", rf"/v1/{LOC}/services/([^/:]+):setIamPolicy", FakeGcp._set_run_policy),
     *MONITORING_ROUTES,
+    *fake_gcp_run.ROUTES,
 ]

@@ -49,7 +49,11 @@ needs_gcloud = pytest.mark.skipif(
 
 def clean_env(**extra: str) -> dict[str, str]:
     """os.environ without deploy.sh's variables or any gcloud setting, plus extra."""
-    env = {k: v for k, v in os.environ.items() if k not in DEPLOY_VARS and not k.startswith("CLOUDSDK_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in DEPLOY_VARS and not k.startswith(("CLOUDSDK_", "CANARY", "ROLLBACK_TO"))
+    }
     return {**env, "PYTHON": sys.executable, **extra}
 
 
@@ -270,6 +274,7 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     assert result.returncode == 0, result.stdout + result.stderr
     assert fake.unhandled() == []
     assert f"URL: {function_server.url}" in result.stdout and "smoke test passed" in result.stdout
+    assert "First deploy of penguin-species" in result.stdout and fake.find("PUT", "run") == []  # no canary
 
     [enable] = fake.find("POST", "serviceusage", r":batchEnable$")
     apis = {"cloudfunctions", "run", "cloudbuild", "artifactregistry", "storage", "iam", "logging", "monitoring"}
@@ -331,7 +336,7 @@ def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and
     assert spec["serviceConfig"]["maxInstanceRequestConcurrency"] == 16
 
     first = len(fake.calls)
-    again = deploy(*DEPLOY_ARGS, env=env)
+    again = deploy(*DEPLOY_ARGS, "--no-canary", env=env)  # one step (test_rollout.py has the canary)
     assert again.returncode == 0, again.stdout + again.stderr
     assert fake.unhandled() == []
     rerun = fake.calls[first:]
@@ -343,6 +348,7 @@ def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and
     assert "service_config.available_memory" in patch.query["updateMask"].split(",")
     assert "allUsers" not in json.dumps(fake.run_policies)  # back to private
     assert "smoke test passed" in again.stdout
+    assert fake.find("PUT", "run") == []  # the traffic followed the latest revision: nothing to move
 
 
 class WrongFunction(BaseHTTPRequestHandler):
