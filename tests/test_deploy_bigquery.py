@@ -84,7 +84,7 @@ def test_without_bigquery_nothing_of_it_is_shown(recording_path, tmp_path):
     bin_dir, _ = recording_path
     env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
     result = deploy("--dry-run", "--project", "project-one", env=env)
-    assert result.returncode == 0 and "bq " not in result.stdout and "BigQuery" not in result.stdout
+    assert result.returncode == 0 and "+ bq " not in result.stdout and "==> BigQuery" not in result.stdout
 
 
 def test_bigquery_options_come_from_the_environment_too(recording_path, tmp_path):

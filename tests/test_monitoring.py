@@ -162,7 +162,7 @@ def test_the_batch_rows_metric_takes_the_rows_of_many_row_lines(entries):
 def test_dry_run_shows_the_thresholds_and_definitions_and_runs_no_gcloud(recording_path):  # noqa: F811
     bin_dir, log = recording_path
     env = without_thresholds(clean_env(PATH=f"{bin_dir}:{clean_env()['PATH']}")) | {"LATENCY_P95_MAX_MS": "750"}
-    result = deploy("--dry-run", "--project", "p1", "--alert-email", "ops@example.com", env=env)
+    result = deploy("--dry-run", "--project", "project-one", "--alert-email", "ops@example.com", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
     out = result.stdout

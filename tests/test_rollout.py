@@ -360,7 +360,7 @@ def test_help_names_the_rollout_commands_and_options():
 def test_dry_run_shows_the_whole_canary_and_runs_no_gcloud(recording_path):  # noqa: F811
     bin_dir, log = recording_path
     env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}")
-    result = deploy("--dry-run", "--project", "p1", "--canary-steps", "20,100", env=env)
+    result = deploy("--dry-run", "--project", "project-one", "--canary-steps", "20,100", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
     lines = result.stdout.splitlines()
@@ -395,7 +395,7 @@ def test_dry_run_shows_the_whole_canary_and_runs_no_gcloud(recording_path):  # n
 def test_rollback_and_status_dry_runs_run_no_gcloud(recording_path, args, expected):  # noqa: F811
     bin_dir, log = recording_path
     env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}")
-    result = deploy(*args, "--dry-run", "--project", "p1", env=env)
+    result = deploy(*args, "--dry-run", "--project", "project-one", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
     assert expected in result.stdout
@@ -406,5 +406,5 @@ def test_rollback_and_status_dry_runs_run_no_gcloud(recording_path, args, expect
 def test_canary_steps_must_rise_to_100(recording_path, steps):  # noqa: F811
     bin_dir, _ = recording_path
     env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}")
-    result = deploy("--dry-run", "--project", "p1", "--canary-steps", steps, env=env)
+    result = deploy("--dry-run", "--project", "project-one", "--canary-steps", steps, env=env)
     assert result.returncode == 2 and "--canary-steps" in result.stderr
