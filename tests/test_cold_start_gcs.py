@@ -43,7 +43,7 @@ def test_which_model_a_cold_start_answers_with(
 ):
     versions = {"bundled": publish(str(BUNDLED_MODEL), URI, gcs.client)}
     if "small" in (expected, pointer):
-        versions["small"] = publish(str(small_artifact[0]), URI, gcs.client)
+        versions["small"] = publish(str(small_artifact[0]), URI, gcs.client, force=True)
     client = make_client(MODEL_URI=URI, MODEL_EXPECTED_VERSION=versions[expected])
     response = post(client)
     assert response.status_code == 200
@@ -89,7 +89,9 @@ def test_a_model_published_after_the_deploy_is_served_within_the_refresh_interva
     gcs, start_server, small_artifact
 ):
     deployed = publish(str(BUNDLED_MODEL), URI, gcs.client)  # what deploy.sh publishes and passes on
-    newer = publish(str(small_artifact[0]), URI, gcs.client)  # published after the deploy, before this start
+    newer = publish(
+        str(small_artifact[0]), URI, gcs.client, force=True
+    )  # published after the deploy, before this start
     refresh_seconds = 8  # a loaded 2-CPU machine takes seconds to import google-cloud-storage
     server = start_server(MODEL_URI=URI, MODEL_EXPECTED_VERSION=deployed, MODEL_REFRESH_SECONDS=str(refresh_seconds))
     started = time.monotonic()

@@ -86,6 +86,9 @@ class Project:
         bug = self.bugs.get(int(revision.split("-")[-2]))
         if bug == "wrong-model":  # serves a model that answers with the wrong species
             env["MODEL_URI"] = f"gs://{BUCKET}/broken"
+            # As when deploy.sh published the broken model: the bundled copy is not the expected version,
+            # so the first answer waits for the bucket's (broken) model.
+            env.pop("MODEL_EXPECTED_VERSION", None)
         elif bug in ("5xx", "5xx-later"):
             main = source_dir / "main.py"
             main.write_text(main.read_text() + RELEASE_BUG.format(flag=str(self.fault_flag)))
