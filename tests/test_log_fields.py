@@ -121,3 +121,11 @@ def test_adapters_get_the_same_fields_from_the_shared_function():
     assert sum(many["predicted_classes"].values()) == 30 and "inputs_sample" not in many
     only_failures = service.prediction_log_fields("csv", [], [], failed_rows=3)
     assert only_failures == {"format": "csv", "rows": 3, "predicted_classes": {}, "warnings": 0, "failed_rows": 3}
+
+
+def test_a_year_past_64_bits_is_answered_and_logged(client, capsys):
+    """orjson refuses integers over 64 bits; the validated input (year included) is logged all the same."""
+    response = client.post("/predict", json={**ADELIE, "year": 2**70})
+    assert response.status_code == 200 and response.get_json()["prediction"] == "Adelie"
+    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"httpRequest"' in x]
+    assert line["input"]["year"] == 2**70 and line["httpRequest"]["status"] == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -83,6 +84,14 @@ def _line_start(method: str, path: str, status: int) -> bytes:
     return start
 
 
+def _encode_fields(fields: dict) -> bytes:
+    """The fields as JSON; a value orjson refuses (an integer past 64 bits a client sent as year) as stdlib's."""
+    try:
+        return orjson.dumps(fields, default=str)
+    except TypeError:  # the rare case: a log line must never turn an answered request into a 500
+        return json.dumps(fields, default=str, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def request_entry(
     method: str,
     path: str,
@@ -96,6 +105,6 @@ def request_entry(
     if trace:
         trace = f"projects/{project_id}/traces/{trace}" if project_id else trace
         fields = {"logging.googleapis.com/trace": trace, **(fields or {})}
-    end = b"," + orjson.dumps(fields, default=str)[1:] + b"\n" if fields else b"}\n"
+    end = b"," + _encode_fields(fields)[1:] + b"\n" if fields else b"}\n"
     line = b"".join((_line_start(method, path, status), b'%.6fs"}' % latency_s, end))
     _write_line(line)
