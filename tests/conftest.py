@@ -213,3 +213,14 @@ def penguin_rows() -> list[dict]:
         }
         for r in load_training_data().frame.itertuples(index=False)
     ]
+
+
+@pytest.fixture
+def recording_path(tmp_path) -> tuple[Path, Path]:
+    """A PATH whose gcloud, curl and bq only record that they were called."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "called.log"
+    bin_dir.mkdir()
+    for tool in ("gcloud", "curl", "bq"):
+        (bin_dir / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\nexit 1\n')
+        (bin_dir / tool).chmod(0o755)
+    return bin_dir, log

@@ -160,17 +160,6 @@ def test_a_project_from_gcloud_config_is_checked_too(tmp_path):
     assert "Demo Project!-penguin-models" not in result.stdout
 
 
-@pytest.fixture
-def recording_path(tmp_path) -> tuple[Path, Path]:
-    """A PATH whose gcloud and curl only record that they were called."""
-    bin_dir, log = tmp_path / "bin", tmp_path / "called.log"
-    bin_dir.mkdir()
-    for tool in ("gcloud", "curl"):
-        (bin_dir / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\nexit 1\n')
-        (bin_dir / tool).chmod(0o755)
-    return bin_dir, log
-
-
 def test_dry_run_prints_a_private_gen2_deploy_and_runs_no_gcloud(recording_path, tmp_path):
     bin_dir, log = recording_path
     env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", CLOUDSDK_CONFIG=str(tmp_path / "no-login"))

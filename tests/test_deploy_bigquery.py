@@ -11,8 +11,6 @@ import os
 import re
 import shlex
 
-import pytest
-
 from penguins.codecs.bigquery import SQL_ARGUMENTS, SQL_SIGNATURE
 from test_deploy import (  # noqa: F401 (fixtures, used as arguments below)
     DEPLOY_ARGS,
@@ -42,17 +40,6 @@ def test_the_sql_signature_is_the_codecs():
     declared = re.search(r'BIGQUERY_SIGNATURE="([^"]+)"', BIGQUERY_SCRIPT.read_text())[1]
     assert declared == SQL_SIGNATURE
     assert re.findall(r"(\w+) (?:FLOAT64|STRING)", declared) == list(SQL_ARGUMENTS)
-
-
-@pytest.fixture
-def recording_path(tmp_path):
-    """A PATH whose gcloud, curl and bq only record that they were called."""
-    bin_dir, log = tmp_path / "bin", tmp_path / "called.log"
-    bin_dir.mkdir()
-    for tool in ("gcloud", "curl", "bq"):
-        (bin_dir / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\nexit 1\n')
-        (bin_dir / tool).chmod(0o755)
-    return bin_dir, log
 
 
 def test_dry_run_shows_the_connection_the_grant_and_the_sql_and_runs_nothing(recording_path, tmp_path):

@@ -17,7 +17,7 @@ import yaml
 from cloud_logging import as_log_entry, extract, matches
 from conftest import ADELIE, BUNDLED_MODEL, ROOT, SEED_EXAMPLES
 from examples import random_penguins
-from test_deploy import clean_env, cloud, deploy, needs_gcloud, recording_path  # noqa: F401 (fixtures)
+from test_deploy import clean_env, cloud, deploy, needs_gcloud  # noqa: F401 (fixtures)
 
 MONITORING = ROOT / "monitoring"
 METRICS = sorted((MONITORING / "metrics").glob("*.yaml"))

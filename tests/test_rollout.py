@@ -24,7 +24,7 @@ import pytest
 from conftest import BUCKET, BUNDLED_MODEL, ROOT, SEED_EXAMPLES
 from fake_gcp import FakeGcp
 from fake_gcp_run import RevisionServers, TrafficRouter, split
-from test_deploy import DEPLOY_ARGS, FUNCTION, clean_env, cloud, deploy, needs_gcloud, recording_path  # noqa: F401
+from test_deploy import DEPLOY_ARGS, FUNCTION, clean_env, cloud, deploy, needs_gcloud  # noqa: F401
 
 SERVICE = "penguin-species"
 ROLLOUT_SH = ROOT / "deploy" / "rollout.sh"
