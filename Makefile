@@ -58,7 +58,8 @@ schemas: $(INSTALLED) ## Regenerate function/penguins/request_schemas.json from 
 lock: ## Re-pin function/requirements.txt's transitive dependencies from a fresh venv of its direct pins
 	$(PYTHON) tests/lock_requirements.py
 
-bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv of function/requirements.txt alone) against the framework floor
+bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv of function/requirements.txt alone) against the framework floor; installs wrk when missing
+	scripts/test-tools.sh wrk
 	$(LEAN)/bin/python -m compileall -q function tests/floor_function.py  # bytecode ahead, as a deployed function has it
 	$(BIN)/python tests/benchmark.py --lean $(LEAN)/bin
 

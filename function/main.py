@@ -28,6 +28,11 @@ try:
     MODELS = ModelCache(SETTINGS)
 finally:
     gc.enable()  # also when a setting is refused: a test process goes on after that
+# A young-generation collection every 10,000 new containers, not every 700: a 10,000-row batch makes
+# ~100,000 short-lived, acyclic dicts and lists, and collecting every 700 of them cost 40% of its time
+# (measured in-process, tests/bench_formats.py shows the server-side figures). Garbage with cycles, which
+# only the collector frees, is rare here and waits a little longer.
+gc.set_threshold(10_000, *gc.get_threshold()[1:])
 _openapi_document: dict | None = None
 
 

@@ -24,6 +24,11 @@ find_uv() {
   fi
 }
 
+# Bytecode at install time: this machine sets PYTHONDONTWRITEBYTECODE, so a venv without it compiles every
+# module it imports on every start (pandas, scikit-learn and xgboost: 10.6 s to import instead of 3.2 s;
+# the function's own set: 1.5 s instead of 0.7 s), and each test that starts a process pays that again.
+export UV_COMPILE_BYTECODE=1
+
 requirements=()
 for file in "$@"; do requirements+=(-r "$file"); done
 
@@ -37,4 +42,4 @@ if [[ -n $uv ]]; then
 fi
 [[ -x $venv/bin/python ]] || "$python" -m venv "$venv"
 [[ -x $venv/bin/pip ]] || "$venv/bin/python" -m ensurepip --upgrade >/dev/null  # a venv made by uv has no pip
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${requirements[@]}"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --compile "${requirements[@]}"

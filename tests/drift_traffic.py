@@ -21,30 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "function"), str(ROOT), str(Path(__file__).resolve().parent)]
 
+from examples import field_penguins  # noqa: E402
 from procs import free_port, function_command, stop_process_group  # noqa: E402
 
 HEAVIER_G = 900  # shifted birds: this much heavier (within the hard limit)
 SHIFTED_ISLANDS = {"Torgersen": 0.6, "Dream": 0.4}  # and another island mix: no Biscoe at all
-
-
-def real_penguins(count: int, seed: int) -> list[dict]:
-    """Penguins drawn (with replacement) from the training data itself."""
-    from training.data import load_training_data
-
-    frame = load_training_data().frame
-    rows = [
-        {
-            "bill_length_mm": float(r.bill_length_mm),
-            "bill_depth_mm": float(r.bill_depth_mm),
-            "flipper_length_mm": float(r.flipper_length_mm),
-            "body_mass_g": float(r.body_mass_g),
-            "island": r.island,
-            "sex": r.sex if isinstance(r.sex, str) else None,
-        }
-        for r in frame.itertuples(index=False)
-    ]
-    rng = random.Random(seed)
-    return [dict(rng.choice(rows)) for _ in range(count)]
 
 
 def shifted(penguins: list[dict], seed: int) -> list[dict]:
@@ -101,7 +82,7 @@ def main() -> int:
         )
         try:
             wait_listening(port, process)
-            penguins = real_penguins(args.penguins, seed=1)
+            penguins = field_penguins(args.penguins, seed=1)
             penguins = shifted(penguins, seed=2) if args.shift else penguins
             print(f"sending {len(penguins)} {'shifted' if args.shift else 'real'} penguins to 127.0.0.1:{port}")
             send(f"http://127.0.0.1:{port}", penguins, batch=min(50, len(penguins) // 4))

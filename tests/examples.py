@@ -59,3 +59,27 @@ def random_penguins(count: int, seed: int = 0) -> list[dict]:
         }
         for _ in range(count)
     ]
+
+
+def field_penguins(count: int, seed: int = 0) -> list[dict]:
+    """Real birds: the palmerpenguins rows with all four measurements, drawn with replacement (same seed, same rows).
+
+    What a researcher's spreadsheet holds, unlike random_penguins, whose combinations are mostly unlike
+    any species (most of them get a warning).
+    """
+    from palmerpenguins import load_penguins  # the development set has it; the function's own does not
+
+    frame = load_penguins().dropna(subset=["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"])
+    birds = [
+        {
+            "bill_length_mm": float(row.bill_length_mm),
+            "bill_depth_mm": float(row.bill_depth_mm),
+            "flipper_length_mm": float(row.flipper_length_mm),
+            "body_mass_g": float(row.body_mass_g),
+            "island": row.island,
+            "sex": row.sex if isinstance(row.sex, str) else None,
+        }
+        for row in frame.itertuples(index=False)
+    ]
+    rng = random.Random(seed)
+    return [dict(rng.choice(birds)) for _ in range(count)]

@@ -12,7 +12,8 @@ import pytest
 
 from cloud_logging import as_log_entry
 from conftest import BUNDLED_MODEL, ROOT, Server, penguin_rows
-from drift_traffic import real_penguins, send, shifted
+from drift_traffic import send, shifted
+from examples import field_penguins
 from penguins import service
 from penguins.artifact import read_artifact_dir
 from penguins.domain import MEASUREMENTS
@@ -31,11 +32,11 @@ def served_logs(tmp_path_factory) -> dict[str, str]:
     server = Server({}, tmp_path_factory.mktemp("drift-server") / "server.log")
     try:
         server.wait_listening()
-        penguins = real_penguins(TRAFFIC, seed=11)
+        penguins = field_penguins(TRAFFIC, seed=11)
         send(server.url, penguins, batch=40)
         server.request("GET", "/health")
         real = server.log_path.read_text()
-        send(server.url, shifted(real_penguins(TRAFFIC, seed=12), seed=13), batch=40)
+        send(server.url, shifted(field_penguins(TRAFFIC, seed=12), seed=13), batch=40)
         return {"real": real, "shifted": server.log_path.read_text()[len(real) :]}
     finally:
         server.stop()

@@ -30,6 +30,10 @@ class Predictor:
         """Probabilities for encoded rows (FEATURE_NAMES order)."""
         return self.tables.predict_proba(rows)
 
+    def predict_proba_array(self, rows):  # numpy arrays in and out, for batches
+        """Probabilities for many encoded rows at once, as an array of shape (rows, classes)."""
+        return self.tables.predict_proba_array(rows)
+
     def predict_penguin(self, measurements: list[float], sex: str | None, island: str) -> list[float]:
         """Probabilities for one penguin: its four measurements (MEASUREMENTS order), sex and island."""
         tables = self._by_category.get((sex, island))

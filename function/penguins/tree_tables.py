@@ -325,6 +325,10 @@ class TablePredictor:
             return self._vectorized
 
     def _predict_proba_numpy(self, rows: list[list[float]]) -> list[list[float]]:
+        return self.predict_proba_array(rows).tolist()
+
+    def predict_proba_array(self, rows):  # rows and the answer: numpy arrays (numpy is not imported up front)
+        """Class probabilities for many rows at once, as an array of shape (rows, classes)."""
         np, cuts, groups = self._numpy_tables()
         x = np.asarray(rows, dtype=np.float32)
         bins = np.empty(x.shape, dtype=np.intp)
@@ -341,7 +345,7 @@ class TablePredictor:
             margins += table[index // self._num_class]
         margins -= margins.max(axis=1, keepdims=True)
         exps = np.exp(margins)
-        return (exps / exps.sum(axis=1, keepdims=True)).tolist()
+        return exps / exps.sum(axis=1, keepdims=True)
 
 
 def _float32_bound(threshold: float) -> float:
