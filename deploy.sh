@@ -14,6 +14,7 @@ usage() {
 Usage: ./deploy.sh [options]
        ./deploy.sh rollback [--to REVISION] [options]   100% back on the previous revision, then a smoke test
        ./deploy.sh status [options]                     revisions, their traffic and tags, each one's /health
+       ./deploy.sh smoke [options]                      the smoke test against the function as it is deployed now
 
 Deploys function/ as a 2nd gen Cloud Function that serves the model published to gs://BUCKET/PREFIX,
 then smoke-tests its URL. On an existing function the new revision goes out as a canary (validated
@@ -96,7 +97,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 usage_error() { printf 'error: %s (see ./deploy.sh --help)\n' "$*" >&2; exit 2; }
 
 COMMAND=deploy
-if [[ ${1:-} == rollback || ${1:-} == status ]]; then
+if [[ ${1:-} == rollback || ${1:-} == status || ${1:-} == smoke ]]; then
   COMMAND=$1
   shift
 fi
@@ -185,6 +186,90 @@ retry() {  # retry N CMD...: IAM is eventually consistent; a just-created accoun
   done
 }
 
+# --- the URL and the smoke test (the deploy's last steps, and ./deploy.sh smoke) ---
+
+function_url() {  # sets url: the deployed function's URL
+  show gcloud functions describe "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
+    --format='value(serviceConfig.uri)'
+  if dry; then
+    url="https://$FUNCTION_NAME-PROJECT_NUMBER.$REGION.run.app"
+  else
+    url=$(gcloud functions describe "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
+      --format='value(serviceConfig.uri)')
+    [[ -n $url ]] || die "gcloud functions describe gave no URL for $FUNCTION_NAME"
+  fi
+  url=${url%/}
+  echo "URL: $url"
+}
+
+smoke_test() {  # GET $url/health, then POST the seed Adelie to $url/predict; exits 1 on a wrong answer
+  PENGUIN='{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750, "year": 2007, "sex": "male", "island": "Torgersen"}'
+  if [[ -n ${ID_TOKEN:-} ]]; then
+    token=$ID_TOKEN
+  elif dry; then
+    show gcloud auth print-identity-token
+    token=
+  else
+    # A service account's token needs the URL as its audience; a user's token must not name one.
+    token=$(gcloud auth print-identity-token --audiences="$url" 2>/dev/null || gcloud auth print-identity-token) ||
+      die "no identity token for the smoke test: run: gcloud auth login (or set ID_TOKEN)"
+  fi
+
+  request() {  # request METHOD PATH [JSON]: sets CODE and BODY; retries while a new revision comes up
+    local args=(-sS --max-time 30 --retry "$SMOKE_RETRIES" --retry-delay 5 --retry-all-errors --fail-with-body -X "$1")
+    [[ -z ${3:-} ]] || args+=(-H 'Content-Type: application/json' --data "$3")
+    show curl "${args[@]}" -H 'Authorization: Bearer ***' "$url$2"
+    dry && return 0
+    local out status=0
+    # The header from a file descriptor: the token never shows up in the process list or the output.
+    out=$(curl "${args[@]}" -H @<(printf 'Authorization: Bearer %s\n' "$token") -w '\n%{http_code}' "$url$2") ||
+      status=$?
+    CODE=${out##*$'\n'}
+    BODY=${out%$'\n'*}
+    if ((status != 0)) && [[ $CODE == 000 || -z $CODE ]]; then
+      smoke_fail "$1 $url$2 got no answer (curl exit $status)"
+    fi
+  }
+  smoke_fail() { printf 'SMOKE TEST FAILED: %s\n' "$*" >&2; exit 1; }
+
+  request GET /health
+  if ! dry; then
+    [[ $CODE == 200 && $BODY == *'"status"'* ]] || smoke_fail "GET $url/health answered HTTP $CODE: $BODY"
+    source_re='"source" *: *"([^"]*)"'
+    [[ ! $BODY =~ $source_re ]] || echo "health: 200, model from ${BASH_REMATCH[1]}"
+    if [[ $BODY == *'"degraded"'* ]]; then
+      # The bundled model answers while the bucket cannot be read: usually the IAM grant still propagating.
+      echo "warning: degraded, the function serves its bundled model, not ${MODEL_URI:-the model in its bucket}: $BODY"
+      echo "warning: if the reason is a permission error, check $url/health again in a minute"
+    fi
+  fi
+  request POST /predict "$PENGUIN"
+  if ! dry; then
+    adelie='"prediction" *: *"Adelie"'
+    [[ $CODE == 200 && $BODY =~ $adelie ]] ||
+      smoke_fail "POST $url/predict with the seed Adelie penguin answered HTTP $CODE: $BODY (expected \"prediction\":\"Adelie\")"
+    echo "predict: $BODY"
+    served=
+    model_version='"model_version" *: *"([^"]+)"'
+    [[ ! $BODY =~ $model_version ]] || served=${BASH_REMATCH[1]}
+    [[ -z ${version:-} || $served == "$version" ]] ||
+      echo "warning: the function answered with model ${served:-?}, not the published $version: see $url/health"
+    echo "smoke test passed"
+  fi
+}
+
+smoke_command() {  # ./deploy.sh smoke: the smoke test against the function as deployed now
+  if [[ -z $PROJECT ]]; then
+    show gcloud config get-value project
+    PROJECT=$(gcloud config get-value project 2>/dev/null || true)
+    [[ -n $PROJECT ]] || die "no project: pass --project PROJECT_ID, or run: gcloud config set project PROJECT_ID"
+  fi
+  echo "project $PROJECT, region $REGION, function $FUNCTION_NAME"
+  function_url
+  smoke_test
+}
+
+[[ $COMMAND != smoke ]] || { smoke_command; exit; }
 [[ $COMMAND == deploy ]] || { rollout_command "$COMMAND"; exit; }
 
 # --- 1. tools and credentials ---
@@ -317,74 +402,12 @@ rollout deploy_function  # deploy/rollout.sh: a canary when the function serves 
 # --- 7. the URL ---
 
 step "The function's URL"
-show gcloud functions describe "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
-  --format='value(serviceConfig.uri)'
-if dry; then
-  url="https://$FUNCTION_NAME-PROJECT_NUMBER.$REGION.run.app"
-else
-  url=$(gcloud functions describe "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
-    --format='value(serviceConfig.uri)')
-  [[ -n $url ]] || die "gcloud functions describe gave no URL for $FUNCTION_NAME"
-fi
-url=${url%/}
-echo "URL: $url"
+function_url
 
 # --- 8. smoke test ---
 
 step "Smoke test: GET $url/health, POST $url/predict"
-PENGUIN='{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750, "year": 2007, "sex": "male", "island": "Torgersen"}'
-if [[ -n ${ID_TOKEN:-} ]]; then
-  token=$ID_TOKEN
-elif dry; then
-  show gcloud auth print-identity-token
-  token=
-else
-  # A service account's token needs the URL as its audience; a user's token must not name one.
-  token=$(gcloud auth print-identity-token --audiences="$url" 2>/dev/null || gcloud auth print-identity-token) ||
-    die "no identity token for the smoke test: run: gcloud auth login (or set ID_TOKEN)"
-fi
-
-request() {  # request METHOD PATH [JSON]: sets CODE and BODY; retries while a new revision comes up
-  local args=(-sS --max-time 30 --retry "$SMOKE_RETRIES" --retry-delay 5 --retry-all-errors --fail-with-body -X "$1")
-  [[ -z ${3:-} ]] || args+=(-H 'Content-Type: application/json' --data "$3")
-  show curl "${args[@]}" -H 'Authorization: Bearer ***' "$url$2"
-  dry && return 0
-  local out status=0
-  # The header from a file descriptor: the token never shows up in the process list or the output.
-  out=$(curl "${args[@]}" -H @<(printf 'Authorization: Bearer %s\n' "$token") -w '\n%{http_code}' "$url$2") ||
-    status=$?
-  CODE=${out##*$'\n'}
-  BODY=${out%$'\n'*}
-  if ((status != 0)) && [[ $CODE == 000 || -z $CODE ]]; then
-    smoke_fail "$1 $url$2 got no answer (curl exit $status)"
-  fi
-}
-smoke_fail() { printf 'SMOKE TEST FAILED: %s\n' "$*" >&2; exit 1; }
-
-request GET /health
-if ! dry; then
-  [[ $CODE == 200 && $BODY == *'"status"'* ]] || smoke_fail "GET $url/health answered HTTP $CODE: $BODY"
-  source_re='"source" *: *"([^"]*)"'
-  [[ ! $BODY =~ $source_re ]] || echo "health: 200, model from ${BASH_REMATCH[1]}"
-  if [[ $BODY == *'"degraded"'* ]]; then
-    # The bundled model answers while the bucket cannot be read: usually the IAM grant still propagating.
-    echo "warning: degraded, the function serves its bundled model, not $MODEL_URI: $BODY"
-    echo "warning: if the reason is a permission error, check $url/health again in a minute"
-  fi
-fi
-request POST /predict "$PENGUIN"
-if ! dry; then
-  adelie='"prediction" *: *"Adelie"'
-  [[ $CODE == 200 && $BODY =~ $adelie ]] ||
-    smoke_fail "POST $url/predict with the seed Adelie penguin answered HTTP $CODE: $BODY (expected \"prediction\":\"Adelie\")"
-  echo "predict: $BODY"
-  served=
-  model_version='"model_version" *: *"([^"]+)"'
-  [[ ! $BODY =~ $model_version ]] || served=${BASH_REMATCH[1]}
-  [[ $served == "$version" ]] ||
-    echo "warning: the function answered with model ${served:-?}, not the published $version: see $url/health"
-  echo "smoke test passed"
-fi
+smoke_test
 
 # --- 9. monitoring ---
 

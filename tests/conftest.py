@@ -41,6 +41,33 @@ def pytest_addoption(parser):
     parser.addoption("--run-slow", action="store_true", help="run the long versions of tests marked slow")
 
 
+# The files that take longest (whole deploys with the real gcloud, load and property tests), longest
+# first: pytest-xdist hands out files in this order (--dist loadfile), so they start at once on every
+# worker and the short files fill in at the end, instead of one long file starting last and running alone.
+LONGEST_FILES = (
+    "test_rollout.py",
+    "test_deploy.py",
+    "test_generated.py",
+    "test_load.py",
+    "test_page.py",
+    "test_monitoring.py",
+    "test_deploy_bigquery.py",
+    "test_gcs.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest files first (LONGEST_FILES); tests marked long_only are deselected unless --run-slow."""
+    rank = {name: index for index, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its order
+    if config.getoption("--run-slow"):
+        return
+    long_only = [item for item in items if item.get_closest_marker("long_only")]
+    if long_only:  # not skipped: not run at all (make test-slow runs them)
+        config.hook.pytest_deselected(items=long_only)
+        items[:] = [item for item in items if not item.get_closest_marker("long_only")]
+
+
 def pytest_sessionfinish(session, exitstatus):
     """A skipped test fails the run: every test needs only what `make test` installs, so a skip hides a gap."""
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller sees every report

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUCKET, ROOT
+from conftest import BUCKET, BUNDLED_MODEL, ROOT
 from fake_gcp import FakeGcp
 from loopback_http import send_json
 
@@ -314,7 +314,10 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
 
 
 @needs_gcloud
-def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and_revokes_it(cloud, function_server):
+@pytest.mark.slow  # make test: the public deploy; make test-slow: then the private rerun too
+def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and_revokes_it(
+    cloud, function_server, long_run
+):
     fake, env = cloud(function_server.url)
     result = deploy(*DEPLOY_ARGS, "--public", "--memory", "2Gi", "--concurrency", "16", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -323,6 +326,8 @@ def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and
     spec = deploy_spec(fake, "POST")
     assert spec["serviceConfig"]["availableMemory"] == "2Gi"
     assert spec["serviceConfig"]["maxInstanceRequestConcurrency"] == 16
+    if not long_run:  # the update in place below is a second whole deploy (~25 s)
+        return
 
     first = len(fake.calls)
     again = deploy(*DEPLOY_ARGS, "--no-canary", env=env)  # one step (test_rollout.py has the canary)
@@ -376,19 +381,51 @@ def wrong_function(request):
     server.server_close()
 
 
-@needs_gcloud
-@pytest.mark.parametrize(
+WRONG_ANSWERS = pytest.mark.parametrize(
     "wrong_function",
     [(200, {"prediction": "Gentoo"}), (500, {"error": "boom"})],
     ids=["wrong-species", "error-500"],
     indirect=True,
 )
-def test_a_smoke_test_against_a_wrong_answer_fails_loudly(cloud, wrong_function):
-    _, env = cloud(wrong_function.url)
-    result = deploy(*DEPLOY_ARGS, env=env)
-    assert result.returncode == 1
+
+
+def assert_smoke_failed_loudly(result: subprocess.CompletedProcess, wrong_function) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
     assert "SMOKE TEST FAILED" in result.stderr and f"{wrong_function.url}/predict" in result.stderr
     assert "Gentoo" in result.stderr or "boom" in result.stderr  # the answer it got
     # Both requests carried the identity token (from ID_TOKEN), which never appeared in the output.
     assert wrong_function.authorizations == ["Bearer fake-token"] * 2
     assert "fake-token" not in result.stdout + result.stderr
+
+
+@needs_gcloud
+@WRONG_ANSWERS
+def test_the_smoke_command_against_a_wrong_answer_fails_loudly(cloud, wrong_function):
+    fake, env = cloud(wrong_function.url)
+    fake._save_function(FUNCTION, {"name": FUNCTION, "serviceConfig": {}})  # deployed, answering wrongly
+    result = deploy("smoke", "--project", PROJECT, "--region", REGION, env=env)
+    assert_smoke_failed_loudly(result, wrong_function)
+    assert f"URL: {wrong_function.url}" in result.stdout
+    assert [c.method for c in fake.calls] == ["GET"]  # one gcloud functions describe: nothing is changed
+
+
+@needs_gcloud
+@pytest.mark.long_only  # the same smoke test at the end of a whole deploy; the smoke command above in make test
+@WRONG_ANSWERS
+def test_a_smoke_test_against_a_wrong_answer_fails_loudly(cloud, wrong_function):
+    _, env = cloud(wrong_function.url)
+    result = deploy(*DEPLOY_ARGS, env=env)
+    assert_smoke_failed_loudly(result, wrong_function)
+
+
+@needs_gcloud
+def test_the_smoke_command_passes_against_the_real_function(cloud, function_server, gcs):
+    from training.publish import publish
+
+    publish(str(BUNDLED_MODEL), f"gs://{BUCKET}/penguins", gcs.client)  # as a deploy would have
+    fake, env = cloud(function_server.url)
+    fake._save_function(FUNCTION, {"name": FUNCTION, "serviceConfig": {}})
+    result = deploy("smoke", "--project", PROJECT, "--region", REGION, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "smoke test passed" in result.stdout and '"prediction":"Adelie"' in result.stdout
+    assert "warning:" not in result.stdout  # no version was published by this run: none to compare with

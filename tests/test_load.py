@@ -18,7 +18,7 @@ def aggregated(csv_prefix) -> dict:
 @pytest.mark.slow
 def test_locust_mix_has_no_failed_request(start_server, tmp_path, long_run):
     server = start_server()
-    users, run_time = (50, "60s") if long_run else (20, "15s")
+    users, run_time = (50, "60s") if long_run else (20, "8s")
     prefix = tmp_path / "load"
     exit_code = run_locust(
         server.url, users, 20, run_time, tmp_path / "load.html", prefix, env={"LOAD_MAX_FAILURE_RATIO": "0"}

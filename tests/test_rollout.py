@@ -148,7 +148,39 @@ def run_deploy(project: Project, *args: str, timeout: float = 500):
 # --- the canary ---
 
 
+def assert_passed_every_step(project: Project, result: subprocess.CompletedProcess, old: str, sent: int) -> None:
+    """The canary after traffic PUT number `sent`: validated, then 10%, 50%, 100% on the new revision, untagged."""
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert project.fake.unhandled() == []
+    new = project.revisions()[-1]
+    assert project.traffic_puts()[sent:] == [
+        ({old: 100}, {"candidate": new}),
+        ({new: 10, old: 90}, {"candidate": new}),
+        ({new: 50, old: 50}, {"candidate": new}),
+        ({new: 100}, {}),  # the last step removes the tag
+    ]
+    assert project.split_now() == {new: 100} and project.tags_now() == []
+    assert "golden set: 59/59 right" in out and "seed Gentoo: HTTP 200, answered Gentoo" in out
+    assert "FAIL" not in out and f"Canary passed: 100% on {new}" in out and "smoke test passed" in out
+    # Each window judged the candidate from its own request lines, read through gcloud logging read.
+    assert len(project.fake.find("POST", "logging", "entries:list")) == 3
+    windows = [line for line in out.splitlines() if line.strip().startswith(f"candidate {new}:")]
+    assert len(windows) == 3 and all(", 0 5xx" in line for line in windows), windows
+
+
 @needs_gcloud
+@pytest.mark.timeout(800)
+def test_a_release_passes_every_step_of_the_canary_and_ends_untagged_with_all_the_traffic(project):
+    old = project.stable
+    result = run_deploy(project, "--canary-interval", "1")
+    assert project.traffic_puts()[0] == ({old: 100}, {})  # pinned first: the deploy itself moves none
+    assert_passed_every_step(project, result, old, sent=1)
+    assert len(project.revisions()) == 2
+
+
+@needs_gcloud
+@pytest.mark.long_only  # its second half is the test above; validation's verdicts: test_validation_fails_...
 @pytest.mark.timeout(1000)  # two whole deploys with the real gcloud: ~40 s each on an idle machine
 def test_a_candidate_failing_validation_never_gets_traffic_then_the_fixed_one_passes_every_step(project, tmp_path):
     old = project.stable
@@ -175,23 +207,8 @@ def test_a_candidate_failing_validation_never_gets_traffic_then_the_fixed_one_pa
     # The second run after that rollback (the fix released) passes every step: the traffic is pinned already.
     sent = len(project.traffic_puts())
     again = run_deploy(project, "--canary-interval", "1")
-    out = again.stdout + again.stderr
-    assert again.returncode == 0, out
-    assert project.fake.unhandled() == []
-    [_, _, new] = project.revisions()
-    assert project.traffic_puts()[sent:] == [
-        ({old: 100}, {"candidate": new}),
-        ({new: 10, old: 90}, {"candidate": new}),
-        ({new: 50, old: 50}, {"candidate": new}),
-        ({new: 100}, {}),  # the last step removes the tag
-    ]
-    assert project.split_now() == {new: 100} and project.tags_now() == []
-    assert "golden set: 59/59 right" in out and "seed Gentoo: HTTP 200, answered Gentoo" in out
-    assert "FAIL" not in out and f"Canary passed: 100% on {new}" in out and "smoke test passed" in out
-    # Each window judged the candidate from its own request lines, read through gcloud logging read.
-    assert len(project.fake.find("POST", "logging", "entries:list")) == 3
-    windows = [line for line in out.splitlines() if line.strip().startswith(f"candidate {new}:")]
-    assert len(windows) == 3 and all(", 0 5xx" in line for line in windows), windows
+    assert_passed_every_step(project, again, old, sent)
+    assert len(project.revisions()) == 3
 
 
 @needs_gcloud
