@@ -258,10 +258,14 @@ def iam_members(policy: dict, role: str) -> set[str]:
 
 @needs_gcloud
 def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, function_server, gcs):
+    from test_monitoring import assert_applied_from_scratch, without_thresholds  # it imports this module
+
     fake, env = cloud(function_server.url)
-    result = deploy(*DEPLOY_ARGS, env=env)
+    with_monitoring = [arg for arg in DEPLOY_ARGS if arg != "--no-monitoring"]
+    result = deploy(*with_monitoring, "--alert-email", "ops@example.com", env=without_thresholds(env), timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert fake.unhandled() == []
+    assert_applied_from_scratch(fake)  # the last step: metrics, alerts, the dashboard
     assert f"URL: {function_server.url}" in result.stdout and "smoke test passed" in result.stdout
     assert "First deploy of penguin-species" in result.stdout and fake.find("PUT", "run") == []  # no canary
 

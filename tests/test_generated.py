@@ -55,7 +55,7 @@ near_valid_penguin = st.tuples(valid_penguin, st.sampled_from([*ADELIE, "extra"]
 
 
 def examples(long_run: bool) -> int:
-    return 5000 if long_run else 400
+    return 5000 if long_run else 200
 
 
 def test_schemathesis_against_the_live_openapi_document(start_server, tmp_path, long_run):
@@ -69,7 +69,7 @@ def test_schemathesis_against_the_live_openapi_document(start_server, tmp_path, 
             "--checks",
             "all",
             "--max-examples",
-            "1000" if long_run else "100",
+            "1000" if long_run else "50",
             "--seed",
             "1",
             "--report",

@@ -174,14 +174,11 @@ def test_dry_run_shows_the_thresholds_and_definitions_and_runs_no_gcloud(recordi
     assert "+ gcloud monitoring dashboards create" in out and "channels create" in out
 
 
-@needs_gcloud
-@pytest.mark.slow  # make test: the first apply; make test-slow: then the update in place too
-def test_monitoring_is_created_then_updated_in_place_with_the_committed_definitions(cloud, long_run):  # noqa: F811
-    fake, env = cloud("http://127.0.0.1:9")  # no function is called by --monitoring-only
-    env = without_thresholds(env)
-    args = ("--monitoring-only", "--project", PROJECT)
-    first = deploy(*args, "--alert-email", "ops@example.com", env=env, timeout=300)
-    assert first.returncode == 0, first.stdout + first.stderr
+def assert_applied_from_scratch(fake) -> str:
+    """What a first apply made: the e-mail channel, every metric, every alert but no_traffic, the dashboard.
+
+    Returns the policies' notificationChannels, as filled in. test_deploy.py's first deploy checks this too.
+    """
     assert fake.unhandled() == []
     [channel] = fake.notification_channels.values()
     assert channel["type"] == "email" and channel["labels"] == {"email_address": "ops@example.com"}
@@ -193,8 +190,18 @@ def test_monitoring_is_created_then_updated_in_place_with_the_committed_definiti
     assert sorted(policies, key=canonical) == sorted(defaults, key=canonical)
     [dashboard] = [c.body for c in fake.find("POST", "monitoring", r"/dashboards$")]
     assert dashboard == filled(DASHBOARD)
-    if not long_run:  # the rerun below is a second apply of every definition (~20 s)
-        return
+    return channels
+
+
+@needs_gcloud
+@pytest.mark.long_only  # in make test, the first deploy of test_deploy.py applies monitoring from scratch
+def test_monitoring_is_created_then_updated_in_place_with_the_committed_definitions(cloud):  # noqa: F811
+    fake, env = cloud("http://127.0.0.1:9")  # no function is called by --monitoring-only
+    env = without_thresholds(env)
+    args = ("--monitoring-only", "--project", PROJECT)
+    first = deploy(*args, "--alert-email", "ops@example.com", env=env, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    channels = assert_applied_from_scratch(fake)
 
     # Again, with a threshold changed and the no-traffic alert switched on: updates, one new policy, no duplicates.
     before = len(fake.calls)
