@@ -126,6 +126,18 @@ class FakeGcp:
         env["CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN"] = f"http://{fake_gcp_run.FAKE_RUN_HOST}/"
         return env
 
+    def made_by_a_first_deploy(self, project: str, bucket: str, account_id: str, region: str) -> None:
+        """The bucket and the service account a first deploy.sh made: a function that serves already has them."""
+        self.buckets[bucket] = {"name": bucket, "id": bucket, "kind": "storage#bucket", "location": region,
+                                "projectNumber": PROJECT_NUMBER}  # fmt: skip
+        email = f"{account_id}@{project}.iam.gserviceaccount.com"
+        self.service_accounts[email] = {
+            "name": f"projects/{project}/serviceAccounts/{email}",
+            "projectId": project,
+            "email": email,
+            "uniqueId": "1",
+        }
+
     # --- queries for tests ---
 
     def find(self, method: str, api: str, pattern: str = "") -> list[Call]:

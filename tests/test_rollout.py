@@ -24,7 +24,7 @@ import pytest
 from conftest import BUCKET, BUNDLED_MODEL, ROOT, SEED_EXAMPLES
 from fake_gcp import FakeGcp
 from fake_gcp_run import RevisionServers, TrafficRouter, split
-from test_deploy import DEPLOY_ARGS, FUNCTION, clean_env, cloud, deploy, needs_gcloud  # noqa: F401
+from test_deploy import DEPLOY_ARGS, FUNCTION, PROJECT, REGION, clean_env, cloud, deploy, needs_gcloud  # noqa: F401
 
 SERVICE = "penguin-species"
 ROLLOUT_SH = ROOT / "deploy" / "rollout.sh"
@@ -80,6 +80,7 @@ class Project:
             },
         }
         fake._save_function(FUNCTION, spec)
+        fake.made_by_a_first_deploy(PROJECT, BUCKET, SERVICE, REGION)  # so a deploy finds them, as it would
         self.stable = self.revisions()[0]
 
     def _prepare(self, revision: str, source_dir: Path, env: dict) -> None:
