@@ -50,6 +50,7 @@ def hammer(port: int, count: int, threads: int = 4) -> tuple[int, list[float]]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the long version: 200,000 requests took ~80 s on a quiet day, ~300 s on a busy one
 def test_soak_memory_stays_flat_and_nothing_fails(start_server, long_run):
     server = start_server()
     total = 200_000 if long_run else 8_000
