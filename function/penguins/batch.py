@@ -23,7 +23,8 @@ def answers(model: ServedModel, penguins: list[dict], scale: float) -> list[dict
 
     rows = np.empty((len(penguins), len(FEATURE_NAMES)))
     measured = chain.from_iterable(map(_measurements, penguins))
-    rows[:, : len(MEASUREMENTS)] = np.fromiter(measured, float, len(penguins) * len(MEASUREMENTS)).reshape(-1, 4)
+    width = len(MEASUREMENTS)
+    rows[:, :width] = np.fromiter(measured, float, len(penguins) * width).reshape(-1, width)
     categories = np.array([list(columns.values()) for columns in CATEGORY_COLUMNS.values()])
     codes = [_CATEGORY_CODE[penguin.get("sex"), penguin["island"]] for penguin in penguins]
     rows[:, len(MEASUREMENTS) :] = categories[codes]
