@@ -42,7 +42,7 @@ test: $(INSTALLED) ## Run every test (slow ones in their short versions), on all
 	scripts/test-tools.sh
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-test-slow: $(INSTALLED) ## Run every test including the long versions of slow tests
+test-slow: $(INSTALLED) ## Run every test in its long version, and the long-only ones (second whole deploys)
 	scripts/test-tools.sh
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --run-slow
 
