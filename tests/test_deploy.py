@@ -57,6 +57,11 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, "PYTHON": sys.executable, **extra}
 
 
+def recorded_env(bin_dir: Path, **extra: str) -> dict[str, str]:
+    """clean_env with recording_path's bin folder first on PATH: its gcloud, curl and bq only record a call."""
+    return clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", **extra)
+
+
 def deploy(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([str(DEPLOY), *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
@@ -124,7 +129,7 @@ BAD_VALUES = [
 @pytest.mark.parametrize("args, says", BAD_VALUES, ids=[" ".join(a) for a, _ in BAD_VALUES])
 def test_a_bad_value_is_refused_before_any_gcloud_call_saying_what_is_allowed(args, says, recording_path):
     bin_dir, log = recording_path
-    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}")
+    env = recorded_env(bin_dir)
     result = deploy("--project", "my-project", "--dry-run", *args, env=env)
     assert result.returncode == 2, result.stdout
     assert says in result.stderr and "--help" in result.stderr
@@ -145,7 +150,7 @@ GOOD_VALUES = [
 @pytest.mark.parametrize("args", GOOD_VALUES, ids=[" ".join(a) for a in GOOD_VALUES])
 def test_values_cloud_run_accepts_pass_the_checks(args, recording_path):
     bin_dir, _ = recording_path
-    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}")
+    env = recorded_env(bin_dir)
     result = deploy("--project", "my-project", "--dry-run", *args, env=env)
     assert result.returncode == 0, result.stderr
 
@@ -155,14 +160,14 @@ def test_a_project_from_gcloud_config_is_checked_too(tmp_path):
     bin_dir.mkdir()
     (bin_dir / "gcloud").write_text('#!/bin/sh\n[ "$1 $2" = "config get-value" ] && echo "Demo Project!"\n')
     (bin_dir / "gcloud").chmod(0o755)
-    result = deploy("--dry-run", env=clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}"))
+    result = deploy("--dry-run", env=recorded_env(bin_dir))
     assert result.returncode == 2 and "must be a project ID" in result.stderr
     assert "Demo Project!-penguin-models" not in result.stdout
 
 
 def test_dry_run_prints_a_private_gen2_deploy_and_runs_no_gcloud(recording_path, tmp_path):
     bin_dir, log = recording_path
-    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
+    env = recorded_env(bin_dir, CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
     result = deploy("--dry-run", "--project", "project-one", "--region", "us-east1", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
@@ -185,8 +190,7 @@ def test_dry_run_prints_a_private_gen2_deploy_and_runs_no_gcloud(recording_path,
 
 def test_dry_run_reads_the_environment_and_public_allows_unauthenticated(recording_path):
     bin_dir, log = recording_path
-    path = f"{bin_dir}:{os.environ['PATH']}"
-    env = clean_env(PATH=path, PROJECT="project-two", FUNCTION_NAME="beaks", BUCKET="b2-models")
+    env = recorded_env(bin_dir, PROJECT="project-two", FUNCTION_NAME="beaks", BUCKET="b2-models")
     result = deploy("--dry-run", "--public", "--prefix", "m/", "--max-instances", "3", env={**env, "MODEL_PREFIX": "x"})
     assert result.returncode == 0, result.stderr
     assert not log.exists()

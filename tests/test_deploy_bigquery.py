@@ -7,7 +7,6 @@ with a connection's JSON, while the invoker grant goes through the real gcloud t
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 
@@ -21,6 +20,7 @@ from test_deploy import (  # noqa: F401 (fixtures, used as arguments below)
     deploy,
     function_server,
     needs_gcloud,
+    recorded_env,
 )
 
 BIGQUERY_SCRIPT = ROOT / "deploy" / "bigquery.sh"
@@ -44,7 +44,7 @@ def test_the_sql_signature_is_the_codecs():
 
 def test_dry_run_shows_the_connection_the_grant_and_the_sql_and_runs_nothing(recording_path, tmp_path):
     bin_dir, log = recording_path
-    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
+    env = recorded_env(bin_dir, CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
     result = deploy("--dry-run", "--project", "project-one", "--bigquery", "penguin_data", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
@@ -69,15 +69,15 @@ def test_dry_run_shows_the_connection_the_grant_and_the_sql_and_runs_nothing(rec
 
 def test_without_bigquery_nothing_of_it_is_shown(recording_path, tmp_path):
     bin_dir, _ = recording_path
-    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
+    env = recorded_env(bin_dir, CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
     result = deploy("--dry-run", "--project", "project-one", env=env)
     assert result.returncode == 0 and "+ bq " not in result.stdout and "==> BigQuery" not in result.stdout
 
 
 def test_bigquery_options_come_from_the_environment_too(recording_path, tmp_path):
     bin_dir, _ = recording_path
-    env = clean_env(
-        PATH=f"{bin_dir}:{os.environ['PATH']}",
+    env = recorded_env(
+        bin_dir,
         CLOUDSDK_CONFIG=str(tmp_path / "no-login"),
         BIGQUERY_DATASET="d2",
         BIGQUERY_LOCATION="EU",

@@ -17,7 +17,7 @@ import yaml
 from cloud_logging import as_log_entry, extract, matches
 from conftest import ADELIE, BUNDLED_MODEL, ROOT, SEED_EXAMPLES
 from examples import random_penguins
-from test_deploy import clean_env, cloud, deploy, needs_gcloud  # noqa: F401 (fixtures)
+from test_deploy import clean_env, cloud, deploy, needs_gcloud, recorded_env  # noqa: F401 (fixtures)
 
 MONITORING = ROOT / "monitoring"
 METRICS = sorted((MONITORING / "metrics").glob("*.yaml"))
@@ -161,7 +161,7 @@ def test_the_batch_rows_metric_takes_the_rows_of_many_row_lines(entries):
 
 def test_dry_run_shows_the_thresholds_and_definitions_and_runs_no_gcloud(recording_path):  # noqa: F811
     bin_dir, log = recording_path
-    env = without_thresholds(clean_env(PATH=f"{bin_dir}:{clean_env()['PATH']}")) | {"LATENCY_P95_MAX_MS": "750"}
+    env = without_thresholds(recorded_env(bin_dir)) | {"LATENCY_P95_MAX_MS": "750"}
     result = deploy("--dry-run", "--project", "project-one", "--alert-email", "ops@example.com", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,17 @@ import pytest
 from conftest import BUCKET, BUNDLED_MODEL, ROOT, SEED_EXAMPLES
 from fake_gcp import FakeGcp
 from fake_gcp_run import RevisionServers, TrafficRouter, split
-from test_deploy import DEPLOY_ARGS, FUNCTION, PROJECT, REGION, clean_env, cloud, deploy, needs_gcloud  # noqa: F401
+from test_deploy import (  # noqa: F401 (cloud: a fixture)
+    DEPLOY_ARGS,
+    FUNCTION,
+    PROJECT,
+    REGION,
+    clean_env,
+    cloud,
+    deploy,
+    needs_gcloud,
+    recorded_env,
+)
 
 SERVICE = "penguin-species"
 ROLLOUT_SH = ROOT / "deploy" / "rollout.sh"
@@ -380,7 +389,7 @@ def test_help_names_the_rollout_commands_and_options():
 
 def test_dry_run_shows_the_whole_canary_and_runs_no_gcloud(recording_path):  # noqa: F811
     bin_dir, log = recording_path
-    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}")
+    env = recorded_env(bin_dir)
     result = deploy("--dry-run", "--project", "project-one", "--canary-steps", "20,100", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
@@ -415,7 +424,7 @@ def test_dry_run_shows_the_whole_canary_and_runs_no_gcloud(recording_path):  # n
 )
 def test_rollback_and_status_dry_runs_run_no_gcloud(recording_path, args, expected):  # noqa: F811
     bin_dir, log = recording_path
-    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}")
+    env = recorded_env(bin_dir)
     result = deploy(*args, "--dry-run", "--project", "project-one", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
@@ -426,6 +435,6 @@ def test_rollback_and_status_dry_runs_run_no_gcloud(recording_path, args, expect
 @pytest.mark.parametrize("steps", ["50,10,100", "10,50", "0,100", "ten"])
 def test_canary_steps_must_rise_to_100(recording_path, steps):  # noqa: F811
     bin_dir, _ = recording_path
-    env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}")
+    env = recorded_env(bin_dir)
     result = deploy("--dry-run", "--project", "project-one", "--canary-steps", steps, env=env)
     assert result.returncode == 2 and "--canary-steps" in result.stderr

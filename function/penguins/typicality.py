@@ -38,26 +38,19 @@ class Typicality:
     def warnings_for_rows(self, columns, predicted) -> dict[int, str]:  # columns, predicted: numpy arrays
         """Many rows at once: the warning `warning` gives each row that gets one, by row index.
 
-        columns are the four measurements' columns, predicted each row's class index. The distances are the
-        same float operations in the same order as squared_distance, so each row is decided exactly as one
-        request is (the nearest of equal distances is the first class, as min() over (distance, name) picks
-        for classes in alphabetical order, as SPECIES are).
+        columns are the four measurements' columns, predicted each row's class index. The distances come
+        from squared_distance itself, on numpy columns: the same float operations in the same order, so each
+        row is decided exactly as one request is (the nearest of equal distances is the first class, as
+        min() over (distance, name) picks for classes in alphabetical order, as SPECIES are).
         """
         import numpy as np  # only batches come here
 
-        x0, x1, x2, x3 = columns
-        distances = np.empty((len(x0), len(self._order)))
+        distances = np.empty((len(columns[0]), len(self._order)))
         for index, name in enumerate(self._order):
-            m0, m1, m2, m3, w00, w01, w02, w03, w11, w12, w13, w22, w23, w33 = self._species[name]
-            d0, d1, d2, d3 = x0 - m0, x1 - m1, x2 - m2, x3 - m3
-            z0 = w00 * d0 + w01 * d1 + w02 * d2 + w03 * d3
-            z1 = w11 * d1 + w12 * d2 + w13 * d3
-            z2 = w22 * d2 + w23 * d3
-            z3 = w33 * d3
-            distances[:, index] = z0 * z0 + z1 * z1 + z2 * z2 + z3 * z3
+            distances[:, index] = self.squared_distance(name, columns)  # the scalar code, on whole columns
         nearest = distances.argmin(axis=1)
         # Unusual when even the nearest species is beyond the threshold (the predicted one is then too).
-        unusual = np.flatnonzero(distances[np.arange(len(x0)), nearest] > self.threshold).tolist()
+        unusual = np.flatnonzero(distances[np.arange(len(distances)), nearest] > self.threshold).tolist()
         order, nearest_of, predicted_of = self._order, nearest.tolist(), predicted.tolist()
         return {i: self._sentence(order[nearest_of[i]], order[predicted_of[i]]) for i in unusual}
 
