@@ -92,6 +92,20 @@ def test_every_penguin_in_the_data_set_in_one_request_gets_the_native_answers(
     assert_same_answers(result, native(server, data_set), health["classes"])
 
 
+@pytest.mark.parametrize("compression", ["gzip", "deflate"])
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
+def test_tritonclients_compressed_requests_get_the_native_answers(
+    server, triton, health, data_set, binary, compression
+):
+    result = triton.infer(
+        MODEL,
+        inputs(data_set, binary),
+        request_compression_algorithm=compression,
+        response_compression_algorithm=compression,  # asked for, not required: an answer as it is is read too
+    )
+    assert_same_answers(result, native(server, data_set), health["classes"])
+
+
 @pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
 def test_every_penguin_in_the_data_set_alone_gets_the_native_answer(server, triton, health, data_set, binary):
     expected = native(server, data_set)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import struct
@@ -215,7 +216,9 @@ CATALOGUE = [
     ("empty", b"", {}, 400),
     ("nesting-100k", b"[" * 100_000 + b"]" * 100_000, {}, 400),
     ("invalid-utf8", json.dumps(request()).encode()[:-2] + b"\xff}", {}, 400),
-    ("gzip", json.dumps(request()).encode(), {"Content-Encoding": "gzip"}, 415),
+    ("gzip-but-not-gzipped", json.dumps(request()).encode(), {"Content-Encoding": "gzip"}, 400),
+    ("brotli", json.dumps(request()).encode(), {"Content-Encoding": "br"}, 415),
+    ("gzip-bomb", gzip.compress(b" " * (BIG // 4)), {"Content-Encoding": "gzip"}, 413),
     ("100MB-body", None, {}, 413),
     ("100MB-chunked", "chunked", {}, 413),
 ]

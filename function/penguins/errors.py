@@ -35,6 +35,12 @@ class MalformedCsv(ApiError):
     status = 400
 
 
+class MalformedBody(ApiError):
+    """The body says it is compressed but does not decompress."""
+
+    status = 400
+
+
 class InvalidTensors(ApiError):
     """An inference request's tensors are malformed: names, datatypes, shapes or binary sizes."""
 

@@ -6,13 +6,14 @@ import base64
 import hashlib
 import os
 import re
+import zlib
 from functools import cache
 
 import orjson
 from flask import Request, Response
 from werkzeug.http import parse_options_header
 
-from .errors import PayloadTooLarge, UnsupportedMediaType
+from .errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 
 _READ_CHUNK = 64 * 1024
 JSON_CONTENT_TYPE = "application/json"
@@ -40,7 +41,13 @@ def read_json_body(request: Request, max_body_bytes: int) -> bytes:
 
 
 def read_body(request: Request, max_body_bytes: int) -> bytes:
-    """The raw body, whatever its type, refusing a body over the limit (declared or streamed)."""
+    """The raw body, whatever its type, decompressed when the client says so; over the limit, either way, refused."""
+    body = _read_bounded(request, max_body_bytes)
+    encoding = request.environ.get("HTTP_CONTENT_ENCODING")
+    return body if encoding is None else decompressed(body, encoding, max_body_bytes)
+
+
+def _read_bounded(request: Request, max_body_bytes: int) -> bytes:
     length = request.environ.get("CONTENT_LENGTH")
     declared = int(length) if length and length.isdigit() else None  # gunicorn refuses malformed lengths
     if declared is not None:
@@ -58,6 +65,51 @@ def read_body(request: Request, max_body_bytes: int) -> bytes:
     if size > max_body_bytes:
         raise _too_large(max_body_bytes, "more")
     return b"".join(chunks)
+
+
+# The Content-Encodings a client may compress a body with (tritonclient's request_compression_algorithm,
+# curl --data-binary @rows.csv.gz): each one's zlib window bits. "deflate" means zlib-wrapped (RFC 9110);
+# a raw deflate stream, which some clients send, is recognised by its missing zlib header.
+_WINDOW_BITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def decompressed(body: bytes, encoding: str, max_body_bytes: int) -> bytes:
+    """The body a compressed one holds; the limit applies to what it holds, so a small bomb is refused unread."""
+    name = encoding.strip().lower()
+    if name in ("", "identity"):
+        return body
+    wbits = _WINDOW_BITS.get(name)
+    if wbits is None:
+        msg = (
+            f"Content-Encoding {encoding[:40]!r} is not supported: "
+            "send the body as it is, or compressed with gzip or deflate"
+        )
+        raise UnsupportedMediaType(msg, [{"loc": ["header", "Content-Encoding"], "msg": msg, "type": "encoding"}])
+    if name == "deflate" and not _has_zlib_header(body):
+        wbits = -zlib.MAX_WBITS
+    parts, size, rest = [], 0, body
+    try:
+        while rest:  # a gzip body may hold several members, one after another
+            decoder = zlib.decompressobj(wbits)
+            part = decoder.decompress(rest, max_body_bytes + 1 - size)
+            size += len(part)
+            if size > max_body_bytes:
+                raise _too_large(max_body_bytes, "more once decompressed")
+            if not decoder.eof:
+                raise zlib.error("the compressed data ends early")
+            parts.append(part)
+            rest = decoder.unused_data
+            if rest and wbits <= zlib.MAX_WBITS:
+                raise zlib.error("more data follows the end of the compressed stream")
+    except zlib.error as exc:
+        reason = str(exc).split(": ", 1)[-1]  # without zlib's "Error -3 while decompressing data: "
+        msg = f"The body is not valid {name} data ({reason}): compress the whole body with {name}, or send it as it is"
+        raise MalformedBody(msg, [{"loc": ["body"], "msg": msg, "type": "encoding"}]) from None
+    return b"".join(parts)
+
+
+def _has_zlib_header(data: bytes) -> bool:
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
 
 
 # Cloud Run refuses requests over 32 MiB before they reach an instance: a body up to that size can be

@@ -32,10 +32,11 @@ _MODELS = (
     ServiceInfo,
 )
 _ERRORS = {
-    "400": "The body is not valid JSON, or a CSV that cannot be read as a table; a BigQuery request unusable as a "
-    "whole gets {errorMessage}.",
-    "413": "The body is larger than MAX_BODY_BYTES.",
-    "415": "The body is declared neither as application/json nor as text/csv (UTF-8).",
+    "400": "The body is not valid JSON, or a CSV that cannot be read as a table, or does not decompress as its "
+    "Content-Encoding says; a BigQuery request unusable as a whole gets {errorMessage}.",
+    "413": "The body is larger than MAX_BODY_BYTES, as sent or once decompressed.",
+    "415": "The body is declared neither as application/json nor as text/csv (UTF-8), or its Content-Encoding is "
+    "neither gzip nor deflate.",
     "422": "The JSON does not match the schema; detail lists every violation.",
     "503": "No model can be served right now.",
 }
@@ -99,6 +100,7 @@ def build_openapi(max_batch_size: int) -> dict:
         ],
         "requestBody": {
             "required": True,
+            "description": "Any of these, sent as it is or compressed (Content-Encoding: gzip or deflate).",
             "content": {
                 "application/json": {
                     "schema": {"oneOf": [_ref("Penguin"), _ref("PredictBatchRequest"), _ref("BigQueryRequest")]}

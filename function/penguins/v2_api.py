@@ -11,7 +11,7 @@ from flask import Request, Response
 from . import SERVICE_NAME, __version__, service
 from .codecs import v2
 from .codecs.v2_binary import HEADER_LENGTH, HEADER_LENGTH_ENVIRON, split_body
-from .errors import NotFound, UnsupportedMediaType
+from .errors import NotFound
 from .http import BASE_HEADERS, read_body
 from .model_cache import ModelCache, ServedModel
 from .settings import Settings
@@ -87,10 +87,6 @@ def _infer(
     models: ModelCache, settings: Settings, version: str | None, request: Request
 ) -> tuple[int, dict | Response, dict]:
     """Tensors in, through the one validation and service, tensors out (JSON, or binary where asked)."""
-    encoding = request.environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
-    if encoding not in ("", "identity"):
-        msg = f"The body must be sent uncompressed; got Content-Encoding {encoding[:40]!r}"
-        raise UnsupportedMediaType(msg, [{"loc": ["header", "Content-Encoding"], "msg": msg, "type": "encoding"}])
     header_bytes, binary = split_body(
         read_body(request, settings.max_body_bytes), request.environ.get(HEADER_LENGTH_ENVIRON)
     )
