@@ -14,8 +14,9 @@ USERS ?= 20
 TEST_WORKERS ?= auto
 LOAD_TIME ?= 30s
 PROFILE ?=
+OLD ?= HEAD~1
 TIME_SCALE ?=
-.PHONY: help venv serve serve-gcs test test-slow model tune schemas lock bench load capacity drift clean
+.PHONY: help venv serve serve-gcs test test-slow model tune schemas lock bench ab load capacity drift clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +63,10 @@ bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv o
 	scripts/test-tools.sh wrk
 	$(LEAN)/bin/python -m compileall -q function tests/floor_function.py  # bytecode ahead, as a deployed function has it
 	$(BIN)/python tests/benchmark.py --lean $(LEAN)/bin
+
+ab: $(INSTALLED) $(LEAN)/.installed ## What a change cost: POST /predict at git revision OLD (HEAD~1) against the working tree, in paired rounds
+	scripts/test-tools.sh wrk
+	$(BIN)/python tests/bench_ab.py --lean $(LEAN)/bin --old $(OLD)
 
 load: $(INSTALLED) ## Locust, headless, USERS (20) for LOAD_TIME (30s), or PROFILE=baseline|normal|stress|spike (TIME_SCALE=0.1), against a local function or HOST=url
 	$(BIN)/python tests/run_load.py --host "$(HOST)" --users $(USERS) --time $(LOAD_TIME) --profile "$(PROFILE)" --time-scale "$(TIME_SCALE)"
