@@ -64,10 +64,13 @@ def server(module_server):
     return module_server
 
 
-def send(server, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict, bytes]:
+def send(server, path: str, body: bytes, headers: dict[str, str], chunked: bool = False) -> tuple[int, dict, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     try:
-        connection.request("POST", path, body=body, headers=headers)
+        if chunked:  # no Content-Length: the body arrives in pieces, as a streaming client sends it
+            connection.request("POST", path, body=iter([body[:10], body[10:]]), headers=headers, encode_chunked=True)
+        else:
+            connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
@@ -85,6 +88,13 @@ def test_a_compressed_body_gets_the_answer_of_the_plain_one(server, way_in, enco
     assert status == 200, answer[:300]
     assert answer_headers["Content-Type"] == plain[1]["Content-Type"]
     assert answer == plain[2]
+
+
+def test_a_compressed_body_sent_in_chunks_too(server):
+    path, body, headers = FORMATS["csv as csv"]
+    plain = send(server, path, body, headers)
+    chunked = send(server, path, gzip.compress(body), {**headers, "Content-Encoding": "gzip"}, chunked=True)
+    assert chunked[0] == 200 and chunked[2] == plain[2]
 
 
 BAD_BODIES = {  # the Content-Encoding, what is sent instead of the body, the status and what the error says
