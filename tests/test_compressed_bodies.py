@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, SEED_EXAMPLES
 from penguins.errors import ApiError
-from penguins.http import decompressed
+from penguins.http import decompressed, window_bits
 from v2_client import INFER, request_body
 
 JSON = {"Content-Type": "application/json"}
@@ -140,7 +140,8 @@ def test_the_limit_is_on_what_the_body_holds(start_server):
 )
 def test_any_bytes_under_any_encoding_are_a_body_or_a_4xx(body, encoding):
     try:
-        out = decompressed(body, encoding, 1000)
+        wbits = window_bits(encoding)
+        out = body if wbits is None else decompressed(body, wbits, 1000)
     except ApiError as exc:
         assert 400 <= exc.status < 500 and exc.error and exc.detail
     else:

@@ -218,6 +218,7 @@ CATALOGUE = [
     ("invalid-utf8", json.dumps(request()).encode()[:-2] + b"\xff}", {}, 400),
     ("gzip-but-not-gzipped", json.dumps(request()).encode(), {"Content-Encoding": "gzip"}, 400),
     ("brotli", json.dumps(request()).encode(), {"Content-Encoding": "br"}, 415),
+    ("brotli-100MB", None, {"Content-Encoding": "br"}, 415),  # refused by its encoding before a byte is read
     ("gzip-bomb", gzip.compress(b" " * (BIG // 4)), {"Content-Encoding": "gzip"}, 413),
     ("100MB-body", None, {}, 413),
     ("100MB-chunked", "chunked", {}, 413),

@@ -42,9 +42,12 @@ def read_json_body(request: Request, max_body_bytes: int) -> bytes:
 
 def read_body(request: Request, max_body_bytes: int) -> bytes:
     """The raw body, whatever its type, decompressed when the client says so; over the limit, either way, refused."""
-    body = _read_bounded(request, max_body_bytes)
     encoding = request.environ.get("HTTP_CONTENT_ENCODING")
-    return body if encoding is None else decompressed(body, encoding, max_body_bytes)
+    if encoding is None:  # the common case: one lookup
+        return _read_bounded(request, max_body_bytes)
+    wbits = window_bits(encoding)  # an encoding we cannot undo is refused before the body is read
+    body = _read_bounded(request, max_body_bytes)
+    return body if wbits is None else decompressed(body, wbits, max_body_bytes)
 
 
 def _read_bounded(request: Request, max_body_bytes: int) -> bytes:
@@ -73,20 +76,25 @@ def _read_bounded(request: Request, max_body_bytes: int) -> bytes:
 _WINDOW_BITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
-def decompressed(body: bytes, encoding: str, max_body_bytes: int) -> bytes:
-    """The body a compressed one holds; the limit applies to what it holds, so a small bomb is refused unread."""
+def window_bits(encoding: str) -> int | None:
+    """The zlib window bits that undo a Content-Encoding (None: sent as it is); any other is a 415."""
     name = encoding.strip().lower()
     if name in ("", "identity"):
-        return body
-    wbits = _WINDOW_BITS.get(name)
-    if wbits is None:
+        return None
+    if name not in _WINDOW_BITS:
         msg = (
             f"Content-Encoding {encoding[:40]!r} is not supported: "
             "send the body as it is, or compressed with gzip or deflate"
         )
         raise UnsupportedMediaType(msg, [{"loc": ["header", "Content-Encoding"], "msg": msg, "type": "encoding"}])
-    if name == "deflate" and not _has_zlib_header(body):
+    return _WINDOW_BITS[name]
+
+
+def decompressed(body: bytes, wbits: int, max_body_bytes: int) -> bytes:
+    """What a compressed body holds; the limit applies to that, so a small bomb is refused after bounded work."""
+    if wbits == zlib.MAX_WBITS and not _has_zlib_header(body):  # deflate sent raw
         wbits = -zlib.MAX_WBITS
+    gzip = wbits > zlib.MAX_WBITS
     parts, size, rest = [], 0, body
     try:
         while rest:  # a gzip body may hold several members, one after another
@@ -99,9 +107,10 @@ def decompressed(body: bytes, encoding: str, max_body_bytes: int) -> bytes:
                 raise zlib.error("the compressed data ends early")
             parts.append(part)
             rest = decoder.unused_data
-            if rest and wbits <= zlib.MAX_WBITS:
+            if rest and not gzip:
                 raise zlib.error("more data follows the end of the compressed stream")
     except zlib.error as exc:
+        name = "gzip" if gzip else "deflate"
         reason = str(exc).split(": ", 1)[-1]  # without zlib's "Error -3 while decompressing data: "
         msg = f"The body is not valid {name} data ({reason}): compress the whole body with {name}, or send it as it is"
         raise MalformedBody(msg, [{"loc": ["body"], "msg": msg, "type": "encoding"}]) from None
