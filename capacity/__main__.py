@@ -105,7 +105,7 @@ def app_log_bytes_per_request(log_path: Path) -> float:
 
 def artifact_bytes() -> int:
     """What a new instance downloads from gs://: the pointer, the manifest and the model."""
-    from penguins.artifact import ARTIFACT_FILES
+    from penguins.model.artifact import ARTIFACT_FILES
 
     return 200 + sum((ROOT / "function" / "model" / name).stat().st_size for name in ARTIFACT_FILES)
 

@@ -16,12 +16,13 @@ import functions_framework  # noqa: E402
 from flask import Request, Response  # noqa: E402
 from werkzeug.exceptions import HTTPException  # noqa: E402
 
-from penguins import log, service  # noqa: E402
 from penguins.errors import ApiError, MethodNotAllowed, NotFound, UnsupportedMediaType  # noqa: E402
-from penguins.http import discard_body, json_response, page_response, read_json_body  # noqa: E402
-from penguins.model_cache import ModelCache  # noqa: E402
+from penguins.model.cache import ModelCache  # noqa: E402
+from penguins.predict import service  # noqa: E402
 from penguins.settings import Settings  # noqa: E402
 from penguins.validation import parse_explain_flag, parse_predict_request  # noqa: E402
+from penguins.web import log  # noqa: E402
+from penguins.web.body import discard_body, json_response, page_response, read_json_body  # noqa: E402
 
 try:
     SETTINGS = Settings.from_env()
@@ -75,7 +76,7 @@ def _health(request: Request) -> tuple[int, dict, dict]:
 def _openapi(request: Request) -> tuple[int, dict, dict]:
     global _openapi_document
     if _openapi_document is None:
-        from penguins.openapi import build_openapi  # the response models are built only for this document
+        from penguins.web.openapi import build_openapi  # the response models are built only for this document
 
         _openapi_document = build_openapi(SETTINGS.max_batch_size)
     return 200, _openapi_document, {}
@@ -91,7 +92,7 @@ ROUTES: dict[str, dict[str, Handler]] = {
 
 
 def _v2_methods(path: str) -> dict:
-    from penguins import v2_api  # the Open Inference Protocol, imported by its first request only
+    from penguins.web import v2_api  # the Open Inference Protocol, imported by its first request only
 
     return v2_api.methods(path, MODELS, SETTINGS)
 

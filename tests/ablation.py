@@ -26,7 +26,8 @@ def main(requests: int = 20_000) -> None:
     import floor_function
     import main as function_main
 
-    from penguins import log, service
+    from penguins.predict import service
+    from penguins.web import log
 
     body, environ = adelie_post_environ()
 

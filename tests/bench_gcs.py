@@ -90,7 +90,7 @@ def _measure_parts() -> list[dict]:
     import functions_framework  # noqa: F401 (the server has these already: not the storage path's cost)
     import main  # noqa: F401
 
-    from penguins import store
+    from penguins.model import store
 
     parts: list[dict] = []
     started, rss = time.perf_counter(), _rss_mb()

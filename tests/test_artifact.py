@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from penguins.artifact import MANIFEST_FILE, MODEL_FILE, artifact_version, read_artifact_dir, sha256_hex
 from penguins.errors import ArtifactError
+from penguins.model.artifact import MANIFEST_FILE, MODEL_FILE, artifact_version, read_artifact_dir, sha256_hex
 
 
 @pytest.fixture

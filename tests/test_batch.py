@@ -8,10 +8,10 @@ import pytest
 
 from conftest import BUNDLED_MODEL
 from examples import field_penguins, random_penguins
-from penguins import batch, service
 from penguins.features import encode
-from penguins.model_cache import load_served_model
-from penguins.tree_tables import VECTORIZE_FROM_ROWS
+from penguins.model.cache import load_served_model
+from penguins.predict import batch, service
+from penguins.predict.tree_tables import VECTORIZE_FROM_ROWS
 
 
 @pytest.fixture(scope="module")

@@ -184,7 +184,7 @@ def test_the_query_is_held_to_the_contract(client, query, status):
 
 
 def test_the_openapi_document_describes_the_envelope_and_the_replies(client):
-    from penguins.responses import BigQueryError, BigQueryResponse
+    from penguins.web.response_models import BigQueryError, BigQueryResponse
 
     document = client.get("/openapi.json").get_json()
     envelope = document["components"]["schemas"]["BigQueryRequest"]

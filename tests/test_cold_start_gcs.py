@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ADELIE, BUNDLED_MODEL
-from penguins.artifact import read_artifact_dir
+from penguins.model.artifact import read_artifact_dir
 from test_gcs import URI, post, wait_for
 from training.publish import publish
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, SEED_EXAMPLES
 from penguins.errors import ApiError
-from penguins.http import decompressed, window_bits
+from penguins.web.body import decompressed, window_bits
 from v2_client import INFER, request_body
 
 JSON = {"Content-Type": "application/json"}

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import SEED_EXAMPLES
 from penguins.codecs import csv_codec
 from penguins.errors import ApiError
-from penguins.responses import ErrorResponse
+from penguins.web.response_models import ErrorResponse
 
 CSV_IN = {"Content-Type": "text/csv"}
 CSV_IN_OUT = {"Content-Type": "text/csv", "Accept": "text/csv"}
@@ -289,7 +289,7 @@ def test_the_query_is_held_to_the_contract(client, query, status):
 
 
 def test_the_openapi_document_describes_csv_in_and_out(client):
-    from penguins.responses import CsvPredictionResponse
+    from penguins.web.response_models import CsvPredictionResponse
 
     operation = client.get("/openapi.json").get_json()["paths"]["/predict"]["post"]
     request = operation["requestBody"]["content"]["text/csv"]["schema"]

@@ -14,10 +14,10 @@ from cloud_logging import as_log_entry
 from conftest import BUNDLED_MODEL, ROOT, Server, penguin_rows
 from drift_traffic import send, shifted
 from examples import field_penguins
-from penguins import service
-from penguins.artifact import read_artifact_dir
 from penguins.domain import MEASUREMENTS
-from penguins.model_cache import load_served_model
+from penguins.model.artifact import read_artifact_dir
+from penguins.model.cache import load_served_model
+from penguins.predict import service
 from penguins.validation import PENGUIN
 from training.drift import MIN_PREDICTIONS, PSI_ALERT, PSI_WARN, compare, psi
 from training.drift_logs import MALFORMED, NO_PREDICTION, NOT_A_REQUEST, NOT_AN_OBJECT, NOT_JSON, read_text

@@ -10,9 +10,9 @@ import pytest
 import xgboost as xgb
 
 from conftest import ADELIE, BUNDLED_MODEL, SEED_EXAMPLES, penguin_rows
-from penguins.explain import Explainer
 from penguins.features import EXPLAINED_FIELDS
-from penguins.tree_tables import TablePredictor, parse_xgboost_json
+from penguins.predict.explain import Explainer
+from penguins.predict.tree_tables import TablePredictor, parse_xgboost_json
 from test_predictor import generated_rows
 from training.data import load_training_data
 from training.model import fit, model_bytes

@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from conftest import BUCKET, ROOT
-from penguins.artifact import write_artifact
 from penguins.features import encoding_description
-from penguins.store import GcsLocation
+from penguins.model.artifact import write_artifact
+from penguins.model.store import GcsLocation
 from training.data import load_training_data
 from training.gate import (
     ACCURACY_TOLERANCE,

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import ADELIE, BUCKET, BUNDLED_MODEL, ROOT
-from penguins.artifact import read_artifact_dir
-from penguins.store import GcsLocation
+from penguins.model.artifact import read_artifact_dir
+from penguins.model.store import GcsLocation
 from training.publish import PublishError, promote, publish, read_pointer, swap_pointer, upload_artifact, versions
 
 URI = f"gs://{BUCKET}/penguins"
@@ -284,7 +284,7 @@ def test_frozen_storage_the_first_request_answers_within_the_bound(gcs, start_se
 
 def test_storage_calls_give_up_in_seconds_not_minutes(gcs, tmp_path):
     from penguins.errors import StorageError
-    from penguins.store import GcsSource
+    from penguins.model.store import GcsSource
 
     source = GcsSource(URI, str(tmp_path / "cache"))
     gcs.stop()
@@ -295,7 +295,7 @@ def test_storage_calls_give_up_in_seconds_not_minutes(gcs, tmp_path):
 
 
 def test_the_storage_client_is_made_once(gcs, small_artifact, tmp_path):
-    from penguins.store import GcsSource
+    from penguins.model.store import GcsSource
 
     publish(str(small_artifact[0]), URI, gcs.client)
     source = GcsSource(URI, str(tmp_path / "cache"))

@@ -8,7 +8,13 @@ import json
 import pytest
 
 from conftest import ADELIE, SEED_EXAMPLES
-from penguins.responses import BatchPredictionResponse, ErrorResponse, HealthResponse, PredictionResponse, ServiceInfo
+from penguins.web.response_models import (
+    BatchPredictionResponse,
+    ErrorResponse,
+    HealthResponse,
+    PredictionResponse,
+    ServiceInfo,
+)
 
 JSON = {"Content-Type": "application/json"}
 

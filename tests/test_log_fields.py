@@ -8,9 +8,9 @@ import pytest
 
 from conftest import ADELIE, BUNDLED_MODEL, SEED_EXAMPLES
 from examples import random_penguins
-from penguins import service
 from penguins.domain import LIMITS
 from penguins.errors import SettingsError
+from penguins.predict import service
 from penguins.settings import Settings
 
 JSON = {"Content-Type": "application/json"}
@@ -102,7 +102,7 @@ def test_a_batch_logs_bounded_summaries_far_below_the_entry_limit(make_client, c
 
 def test_adapters_get_the_same_fields_from_the_shared_function():
     """What a CSV, BigQuery or V2 adapter calls with its answers, including rows that failed."""
-    from penguins.model_cache import load_served_model
+    from penguins.model.cache import load_served_model
     from penguins.validation import PENGUIN
 
     model = load_served_model(str(BUNDLED_MODEL))

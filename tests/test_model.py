@@ -10,8 +10,8 @@ from palmerpenguins import load_penguins
 from conftest import BUNDLED_MODEL, SEED_EXAMPLES, penguin_rows
 from penguins.domain import SPECIES
 from penguins.features import measurements_of
-from penguins.model_cache import load_served_model
-from penguins.service import predict
+from penguins.model.cache import load_served_model
+from penguins.predict.service import predict
 from penguins.validation import PENGUIN
 
 
@@ -124,7 +124,7 @@ def test_one_penguin_answers_xgboosts_probabilities_to_six_decimals(model):
     import xgboost as xgb
 
     from penguins.features import encode
-    from penguins.service import predict_response
+    from penguins.predict.service import predict_response
 
     booster = xgb.Booster()
     booster.load_model(bytearray(model.artifact.model_bytes))

@@ -16,8 +16,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from conftest import BUNDLED_MODEL
-from penguins.artifact import read_artifact_dir
 from penguins.domain import MEASUREMENTS
+from penguins.model.artifact import read_artifact_dir
 from training.data import load_training_data
 from training.evaluate import CALIBRATION_BINS, splits
 from training.intervals import LEVEL, bird_bootstrap

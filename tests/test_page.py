@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from conftest import ADELIE, ENV_VARS, ROOT, SEED_EXAMPLES, Server
 from penguins.domain import ISLANDS, LIMITS, SEXES
-from penguins.http import PAGE_FILE, page_headers
+from penguins.web.body import PAGE_FILE, page_headers
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(

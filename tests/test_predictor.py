@@ -12,8 +12,8 @@ from conftest import BUNDLED_MODEL
 from penguins.domain import MEASUREMENTS
 from penguins.errors import ArtifactError
 from penguins.features import CATEGORY_COLUMNS, FEATURE_NAMES
-from penguins.predictor import MAX_SPECIALIZED_CELLS, Predictor
-from penguins.tree_tables import (
+from penguins.predict.predictor import MAX_SPECIALIZED_CELLS, Predictor
+from penguins.predict.tree_tables import (
     MAX_TABLE_CELLS,
     VECTORIZE_FROM_ROWS,
     Ensemble,
@@ -217,7 +217,7 @@ def test_groups_are_split_to_keep_each_table_small():
 
 
 def test_a_model_too_large_to_specialize_is_served_by_its_general_tables(bundled, monkeypatch):
-    import penguins.predictor as predictor_module
+    import penguins.predict.predictor as predictor_module
 
     tables, booster = bundled
     ensemble = parse_xgboost_json((BUNDLED_MODEL / "model.json").read_bytes())

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import ADELIE, BUCKET, BUNDLED_MODEL
 from fault_proxy import FaultProxy
-from penguins.artifact import MANIFEST_FILE, MODEL_FILE, artifact_version, sha256_hex
-from penguins.store import GcsLocation
+from penguins.model.artifact import MANIFEST_FILE, MODEL_FILE, artifact_version, sha256_hex
+from penguins.model.store import GcsLocation
 from test_gcs import URI, wait_for
 from training.publish import publish
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import BUNDLED_MODEL, ROOT
-from penguins.artifact import read_artifact_dir, sha256_hex
+from penguins.model.artifact import read_artifact_dir, sha256_hex
 from training.data import load_training_data
 from training.model import PARAMS, fit, model_bytes, predict_proba
 from training.report import model_card

@@ -274,5 +274,5 @@ print(json.dumps([before, v2_modules(), "numpy" in sys.modules]))
     result = subprocess.run([sys.executable, "-c", code], cwd=FUNCTION_DIR, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     before, after, numpy_loaded = json.loads(result.stdout.strip().splitlines()[-1])
-    assert before == [] and {"penguins.v2_api", "penguins.codecs.v2", "penguins.codecs.v2_binary"} <= set(after)
+    assert before == [] and {"penguins.web.v2_api", "penguins.codecs.v2", "penguins.codecs.v2_binary"} <= set(after)
     assert not numpy_loaded

@@ -13,8 +13,8 @@ import math
 import os
 from collections.abc import Sequence
 
-from penguins.artifact import read_artifact_dir
 from penguins.domain import MEASUREMENTS, SPECIES
+from penguins.model.artifact import read_artifact_dir
 
 from .drift_logs import Observations, read_sources
 from .profile import CATEGORY_VALUES, bin_counts, shares

@@ -12,10 +12,10 @@ import json
 import os
 from typing import NamedTuple
 
-from penguins.artifact import MANIFEST_FILE, MODEL_FILE, Artifact, artifact_version, sha256_hex
 from penguins.errors import ArtifactError
 from penguins.features import encode, encoding_description
-from penguins.predictor import load_predictor
+from penguins.model.artifact import MANIFEST_FILE, MODEL_FILE, Artifact, artifact_version, sha256_hex
+from penguins.predict.predictor import load_predictor
 
 from .golden import GOLDEN_FILE
 

@@ -18,9 +18,9 @@ from google.api_core import exceptions as api
 from google.auth.exceptions import DefaultCredentialsError  # noqa: F401 (re-exported for the CLI)
 from google.cloud import storage
 
-from penguins.artifact import MANIFEST_FILE, MODEL_FILE, Artifact, parse_artifact, read_artifact_dir
 from penguins.errors import ArtifactError
-from penguins.store import VERSION_PATTERN, GcsLocation, check_version, parse_pointer
+from penguins.model.artifact import MANIFEST_FILE, MODEL_FILE, Artifact, parse_artifact, read_artifact_dir
+from penguins.model.store import VERSION_PATTERN, GcsLocation, check_version, parse_pointer
 
 from .gate import compare, format_comparison, read_unchecked_dir, unchecked_artifact
 

@@ -10,8 +10,8 @@ from importlib.metadata import version as package_version
 
 import xgboost
 
-from penguins.artifact import Artifact, write_artifact
 from penguins.domain import MEASUREMENTS, SPECIES
+from penguins.model.artifact import Artifact, write_artifact
 
 from .data import load_training_data, training_ranges
 from .evaluate import evaluate

@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import Request
 from pydantic_core import from_json
 
-from .. import service
 from ..errors import BigQueryEnvelopeError
-from ..model_cache import ModelCache
+from ..model.cache import ModelCache
+from ..predict import service
 from ..settings import Settings
 from ..validation import refuse_bad_query, validate_rows
 

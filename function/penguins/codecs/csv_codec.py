@@ -12,13 +12,13 @@ import orjson
 from flask import Request, Response
 from werkzeug.http import parse_options_header
 
-from .. import service
 from ..domain import MEASUREMENTS, SPECIES
 from ..errors import InvalidInput, MalformedCsv, UnsupportedMediaType
-from ..http import BASE_HEADERS, read_body
-from ..model_cache import ModelCache
+from ..model.cache import ModelCache
+from ..predict import service
 from ..settings import Settings
 from ..validation import refuse_bad_query, validate_rows
+from ..web.body import BASE_HEADERS, read_body
 
 CSV_MIMETYPES = ("text/csv", "application/csv")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"

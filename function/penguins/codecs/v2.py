@@ -6,7 +6,7 @@ from pydantic_core import ValidationError, from_json
 
 from ..domain import ISLANDS, LIMITS, MEASUREMENTS, SEXES
 from ..errors import InvalidInput, InvalidTensors, MalformedJson
-from ..model_cache import ServedModel
+from ..model.cache import ServedModel
 from ..validation import (
     BATCH,
     ISLAND_BY_FOLDED,

@@ -24,17 +24,17 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
-from . import log
+from ..domain import MEASUREMENTS
+from ..errors import ModelUnavailable, PenguinError
+from ..predict.predictor import Predictor, load_predictor
+from ..predict.typicality import Typicality
+from ..settings import BUNDLED_MODEL_DIR, Settings
+from ..web import log
 from .artifact import Artifact
-from .domain import MEASUREMENTS
-from .errors import ModelUnavailable, PenguinError
-from .predictor import Predictor, load_predictor
-from .settings import BUNDLED_MODEL_DIR, Settings
 from .store import GcsSource, LocalSource, open_source
-from .typicality import Typicality
 
 if TYPE_CHECKING:
-    from .explain import Explainer
+    from ..predict.explain import Explainer
 
 RETRY_AFTER_SECONDS = 5
 MAX_BACKOFF_SECONDS = 30.0
@@ -74,7 +74,7 @@ class ServedModel:
     @cached_property
     def explainer(self) -> Explainer:
         """Built on the first request for explanations (~30 ms), not at load: most callers never ask."""
-        from .explain import Explainer  # imported here too: cold starts skip it
+        from ..predict.explain import Explainer  # imported here too: cold starts skip it
 
         return Explainer(self.predictor.tables)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from itertools import chain
 from operator import itemgetter
 
-from .domain import MEASUREMENTS
-from .features import CATEGORY_COLUMNS, FEATURE_NAMES
-from .model_cache import ServedModel
+from ..domain import MEASUREMENTS
+from ..features import CATEGORY_COLUMNS, FEATURE_NAMES
+from ..model.cache import ServedModel
 
 _CATEGORY_CODE = {category: code for code, category in enumerate(CATEGORY_COLUMNS)}
 _measurements = itemgetter(*MEASUREMENTS)

@@ -17,10 +17,10 @@ import tempfile
 import threading
 from typing import Literal, NamedTuple, Protocol
 
-from . import log
+from ..errors import ArtifactError, StorageError
+from ..settings import VERSION_PATTERN
+from ..web import log
 from .artifact import ARTIFACT_FILES, MANIFEST_FILE, MODEL_FILE, Artifact, parse_artifact, read_artifact_dir
-from .errors import ArtifactError, StorageError
-from .settings import VERSION_PATTERN
 
 POINTER_FILE = "current.json"
 ARTIFACTS_DIR = "artifacts"

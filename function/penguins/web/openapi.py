@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic.json_schema import models_json_schema
 
-from . import SERVICE_NAME, __version__
-from .codecs.csv_codec import ANSWER_COLUMNS, FIELD_HEADERS
-from .responses import (
+from .. import SERVICE_NAME, __version__
+from ..codecs.csv_codec import ANSWER_COLUMNS, FIELD_HEADERS
+from ..schema import BigQueryRequest, Penguin, PredictBatchRequest
+from .response_models import (
     BatchPredictionResponse,
     BigQueryError,
     BigQueryResponse,
@@ -16,7 +17,6 @@ from .responses import (
     PredictionResponse,
     ServiceInfo,
 )
-from .schema import BigQueryRequest, Penguin, PredictBatchRequest
 
 _MODELS = (
     Penguin,

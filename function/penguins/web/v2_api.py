@@ -8,13 +8,14 @@ from functools import partial
 import orjson
 from flask import Request, Response
 
-from . import SERVICE_NAME, __version__, service
-from .codecs import v2
-from .codecs.v2_binary import HEADER_LENGTH, HEADER_LENGTH_ENVIRON, split_body
-from .errors import NotFound
-from .http import BASE_HEADERS, read_body
-from .model_cache import ModelCache, ServedModel
-from .settings import Settings
+from .. import SERVICE_NAME, __version__
+from ..codecs import v2
+from ..codecs.v2_binary import HEADER_LENGTH, HEADER_LENGTH_ENVIRON, split_body
+from ..errors import NotFound
+from ..model.cache import ModelCache, ServedModel
+from ..predict import service
+from ..settings import Settings
+from .body import BASE_HEADERS, read_body
 
 EXTENSIONS = ("binary_tensor_data",)
 _MODEL_PATH = f"/v2/models/{v2.MODEL_NAME}[/versions/<version>]"

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from .schema import Species
+from ..schema import Species
 
 Probabilities = Annotated[dict[Species, float], Field(description="Probability of each species; they sum to 1.")]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .domain import MEASUREMENTS
-from .errors import ArtifactError
+from ..domain import MEASUREMENTS
+from ..errors import ArtifactError
 
 
 class Typicality:

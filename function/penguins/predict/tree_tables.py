@@ -19,7 +19,7 @@ from array import array
 from bisect import bisect_right
 from typing import NamedTuple
 
-from .errors import ArtifactError
+from ..errors import ArtifactError
 
 # A group's table may hold at most this many cells; beyond it, trees get a group of their own. A model
 # needing more than MAX_TOTAL_CELLS in all (a very deep ensemble, or a hostile file) is refused: memory

@@ -7,9 +7,9 @@ import json
 import os
 from typing import NamedTuple
 
-from .domain import MEASUREMENTS, SPECIES
-from .errors import ArtifactError
-from .features import encoding_description
+from ..domain import MEASUREMENTS, SPECIES
+from ..errors import ArtifactError
+from ..features import encoding_description
 
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.json"

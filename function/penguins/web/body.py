@@ -13,7 +13,7 @@ import orjson
 from flask import Request, Response
 from werkzeug.http import parse_options_header
 
-from .errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from ..errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 
 _READ_CHUNK = 64 * 1024
 JSON_CONTENT_TYPE = "application/json"

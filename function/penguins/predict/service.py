@@ -9,11 +9,11 @@ from functools import partial
 from operator import itemgetter
 from random import random, sample
 
-from . import SERVICE_NAME, __version__
-from .domain import LIMITS
-from .features import EXPLAINED_FIELDS, FEATURE_NAMES, FIELD_OF_FEATURE, encode, measurements_of
-from .model_cache import ServedModel
-from .settings import Settings
+from .. import SERVICE_NAME, __version__
+from ..domain import LIMITS
+from ..features import EXPLAINED_FIELDS, FEATURE_NAMES, FIELD_OF_FEATURE, encode, measurements_of
+from ..model.cache import ServedModel
+from ..settings import Settings
 from .tree_tables import VECTORIZE_FROM_ROWS
 
 PROBABILITY_SCALE = 1e6  # probabilities are answered to 6 decimal places

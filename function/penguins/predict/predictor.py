@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .artifact import Artifact
-from .errors import ArtifactError
-from .features import CATEGORY_COLUMNS, FEATURE_NAMES
+from ..errors import ArtifactError
+from ..features import CATEGORY_COLUMNS, FEATURE_NAMES
+from ..model.artifact import Artifact
 from .tree_tables import Ensemble, TablePredictor, fix_features, parse_xgboost_json
 
 # Tables specialized per sex and island hold at most this many cells in all (the bundled model: ~13,000):

@@ -1,0 +1,1 @@
+"""From a penguin to its answer: XGBoost's trees as lookup tables, probabilities, warnings, explanations."""

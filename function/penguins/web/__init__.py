@@ -1,0 +1,1 @@
+"""HTTP around the one pipeline: routes, bodies, responses, the page, the OpenAPI document and the request log."""
