@@ -27,7 +27,7 @@ def main(requests: int = 20_000) -> None:
     import main as function_main
 
     from penguins.predict import service
-    from penguins.web import log
+    from penguins import log
 
     body, environ = adelie_post_environ()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from asgi_client import AsgiClient
 from procs import free_port, function_command, stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +105,7 @@ def make_client(monkeypatch):
     def build(**env: str):
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        return functions_framework.create_app("predict", str(MAIN)).test_client()
+        return AsgiClient(functions_framework.create_app("predict", str(MAIN)))
 
     return build
 

@@ -47,10 +47,11 @@ def test_single_prediction(client, path, species):
     assert body.warnings == []
     assert response.headers["X-Model-Source"] == "bundled"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    # The version is in the body: no header repeats it (each header costs on every request).
-    assert sorted(name for name in response.headers.keys() if name.startswith("X-")) == [
-        "X-Content-Type-Options",
-        "X-Model-Source",
+    # The version is in the body: no header repeats it (each header costs on every request). Names are
+    # case-insensitive (uvicorn sends them lower-case, as HTTP/2 does).
+    assert sorted(name.lower() for name in response.headers.keys() if name.lower().startswith("x-")) == [
+        "x-content-type-options",
+        "x-model-source",
     ]
 
 

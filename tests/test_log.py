@@ -8,7 +8,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from conftest import FUNCTION_DIR
-from penguins.web import log
+from penguins import log
 
 
 def request_lines(out: str) -> list[str]:

@@ -25,3 +25,8 @@ LIMITS: dict[str, Limit] = {
     "body_mass_g": Limit(2500, 7000, "g", "grams"),
 }
 MEASUREMENTS = tuple(LIMITS)
+# A penguin's fields, in one place: every codec builds its rows from these, the schema declares the same.
+CATEGORY_FIELDS = ("island", "sex")
+INPUT_FIELDS = (*MEASUREMENTS, *CATEGORY_FIELDS)  # what the model reads
+REQUIRED_FIELDS = (*MEASUREMENTS, "island")  # sex may be unknown
+FIELDS = (*INPUT_FIELDS, "year")  # year is accepted, not used

@@ -18,6 +18,11 @@ class ApiError(PenguinError):
         self.detail = detail or []
         self.headers = headers or {}
 
+    @classmethod
+    def at(cls, loc: list, msg: str, kind: str, headers: dict[str, str] | None = None) -> ApiError:
+        """The error of one place: the sentence is both the answer's `error` and its one `detail` entry."""
+        return cls(msg, [{"loc": loc, "msg": msg, "type": kind}], headers)
+
     def body(self) -> dict:
         """The JSON body of the answer."""
         return {"error": self.error, "detail": self.detail}

@@ -7,15 +7,14 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pydantic_core import SchemaValidator, ValidationError, from_json
+from pydantic_core import SchemaValidator, ValidationError
 
+from .codecs.base import Decoded, Rule
+from .codecs.json_document import EXAMPLE
 from .domain import ISLANDS, LIMITS, SEXES
-from .errors import InvalidInput, MalformedJson
-
-if TYPE_CHECKING:
-    from flask import Request
+from .errors import InvalidInput
 
 # pydantic-core validators for schema.py's models, exported by `python -m penguins.schema` (see there):
 # they validate exactly as the models do, to plain dicts, without importing pydantic on a cold start.
@@ -26,132 +25,38 @@ BATCH = SchemaValidator(_SCHEMAS["batch"])
 
 MAX_DETAILS = 100
 _FIELDS = tuple(_SCHEMAS["penguin"]["fields"])
-_VALUES_PER_PENGUIN = 2 * len(_FIELDS)
-_SMALL_BODY_BYTES = 64 * 1024
 _CHOICES = {"island": ISLANDS, "sex": SEXES}
 # The validators check typed dicts where the models check models: errors keep the models' names.
 _ERROR_TYPES = {"dict_type": "model_type"}
-_EXAMPLE = (
-    '{"bill_length_mm": 39.1, "bill_depth_mm": 18.7, "flipper_length_mm": 181, "body_mass_g": 3750, '
-    '"island": "Torgersen", "sex": "male"}'
-)
 
 
-class _DuplicateKey(ValueError):
-    """A JSON object names the same key twice."""
-
-
-def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        raise _DuplicateKey(f"the key {duplicate[:40]!r} appears twice in one object")
-    return result
-
-
-def parse_json(raw: bytes) -> object:
-    """Parse UTF-8 JSON, refusing duplicate keys (parsers disagree on which wins); a 400 says what broke."""
+def validate(decoded: Decoded) -> tuple[list[dict | str], bool]:
+    """The one validation of every format's rows: (penguins, or a sentence per bad row of a table; explain)."""
+    rule, rows = decoded.rule, decoded.rows
     try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=_object_without_duplicates)
-    except UnicodeDecodeError as exc:
-        reason = f"it is not UTF-8 (byte {exc.start})"
-    except RecursionError:
-        reason = "it is nested too deeply"
-    except ValueError as exc:  # JSONDecodeError, _DuplicateKey, or an integer too long to parse
-        reason = str(exc) if raw.strip() else "the body is empty"
-    raise MalformedJson(
-        f"The body is not valid JSON ({reason}); send one penguin as a JSON object, e.g. {_EXAMPLE}",
-        [{"loc": [], "msg": reason, "type": "json_invalid"}],
-    )
-
-
-def _refuse_oversized(raw: bytes, max_batch_size: int) -> None:
-    # A valid body holds one object per penguin plus the wrapper, with a few values each. Counting bytes
-    # before parsing keeps a large body of millions of tiny values (or of nested arrays) out of memory;
-    # the margin of 2x leaves every near miss to the exact count check, which says more.
-    if len(raw) <= _SMALL_BODY_BYTES:
-        return
-    containers = raw.count(b"{") + raw.count(b"[")
-    if containers > 2 * (max_batch_size + 2) or raw.count(b",") > 2 * (max_batch_size + 1) * _VALUES_PER_PENGUIN:
-        msg = (
-            f"The body holds {containers} JSON objects and arrays and {raw.count(b',')} commas, more than "
-            f"{max_batch_size} penguins (the limit per request) need: split the batch into several requests"
-        )
-        raise InvalidInput(msg, [{"loc": ["instances"], "msg": msg, "type": "too_long"}])
-
-
-def parse_predict_request(raw: bytes, max_batch_size: int) -> tuple[list[dict], bool, bool]:
-    """Validate a prediction body: one penguin, or {"instances": [...]}; returns (penguins, is_batch, explain).
-
-    A penguin is a dict holding the keys the request sent, validated (measurements as floats).
-    """
-    # The common case in one pass over the bytes; any failure takes the slower path, which explains it.
-    escaped = b"\\" in raw
-    if b'"instances"' not in raw and not escaped:
-        try:
-            penguin = PENGUIN.validate_json(raw)
-        except ValidationError:
-            pass
-        else:
-            if _key_count(raw) == len(penguin):  # no key named twice
-                return [penguin], False, False
-    _refuse_oversized(raw, max_batch_size)
-    if not escaped and b'"instances"' in raw:
-        batch = _valid_batch_without_duplicates(raw, max_batch_size)
-        if batch is not None:
-            return batch["instances"], True, batch.get("explain", False)
-    data = parse_json(raw)
-    if isinstance(data, dict) and "instances" in data:
-        instances = data["instances"]
-        if isinstance(instances, list) and len(instances) > max_batch_size:
-            msg = (
-                f"instances holds {len(instances)} penguins; the limit is {max_batch_size} per request: "
-                "split the batch into several requests"
-            )
-            raise InvalidInput(msg, [{"loc": ["instances"], "msg": msg, "type": "too_long"}])
-        try:
-            batch = BATCH.validate_python(data)
-        except ValidationError as exc:
-            raise invalid_input(exc) from None
-        return batch["instances"], True, batch.get("explain", False)
-    if not isinstance(data, dict):
-        hint = ' wrap a list of penguins as {"instances": [...]}' if isinstance(data, list) else ""
-        example = hint or " e.g. " + _EXAMPLE
-        msg = f"The body must be a JSON object describing one penguin, not {_json_kind(data)};{example}"
-        raise InvalidInput(msg, [{"loc": [], "msg": msg, "type": "model_type"}])
-    try:
-        return [PENGUIN.validate_python(data)], False, False
+        if rule is Rule.PENGUIN:
+            if type(rows) is not dict:
+                raise _not_a_penguin(rows)
+            return [PENGUIN.validate_python(rows)], decoded.explain
+        if rule is Rule.BATCH:
+            batch = BATCH.validate_python(rows)
+            return batch["instances"], decoded.explain or batch.get("explain", False)
+        if rule is Rule.TABLE:
+            return validate_rows(rows), False  # type: ignore[arg-type]
+        for row in rows:  # type: ignore[attr-defined]  # Rule.TENSORS
+            _match_categories(row)
+        if len(rows) == 1:  # type: ignore[arg-type]
+            return [PENGUIN.validate_python(rows[0])], False  # type: ignore[index]
+        return BATCH.validate_python({"instances": rows})["instances"], False
     except ValidationError as exc:
-        raise invalid_input(exc) from None
+        raise invalid_input(exc, decoded.locate) from None
 
 
-def _valid_batch_without_duplicates(raw: bytes, max_batch_size: int) -> dict | None:
-    """A valid batch parsed the fast way (the Rust JSON parser, no per-object callback), or None.
-
-    Duplicate keys are ruled out by counting keys in the bytes against the keys the parsed batch holds.
-    Anything else returns None, and the careful path parses again and explains.
-    """
-    try:
-        data = from_json(raw)
-        if not isinstance(data, dict) or not isinstance(data.get("instances"), list):
-            return None
-        if len(data["instances"]) > max_batch_size:
-            return None
-        batch = BATCH.validate_python(data)
-    except (ValueError, ValidationError):
-        return None
-    held = len(batch) + sum(len(penguin) for penguin in batch["instances"])
-    return batch if _key_count(raw) == held else None
-
-
-def _key_count(raw: bytes) -> int:
-    """Keys in JSON without escapes: a string cannot hold a bare quote, so every '":' ends a key.
-
-    A key written with space before its colon is not counted; the mismatch sends the body down the careful
-    path, which is slower but exact.
-    """
-    return raw.count(b'":')
+def _not_a_penguin(data: object) -> InvalidInput:
+    hint = ' wrap a list of penguins as {"instances": [...]}' if isinstance(data, list) else ""
+    example = hint or " e.g. " + EXAMPLE
+    msg = f"The body must be a JSON object describing one penguin, not {_json_kind(data)};{example}"
+    return InvalidInput.at([], msg, "model_type")
 
 
 def invalid_input(exc: ValidationError, locate: Callable[[tuple], list] | None = None) -> InvalidInput:
@@ -344,12 +249,6 @@ def _row_message(err: dict) -> str:
     return _message(err, _where(err["loc"]))
 
 
-def refuse_bad_query(request: Request) -> None:
-    """Hold another format's request to the query the contract documents (?explain adds nothing to its answer)."""
-    if request.environ.get("QUERY_STRING"):
-        parse_explain_flag(request.args.get("explain"))
-
-
 def parse_explain_flag(query_value: str | None) -> bool:
     """The ?explain= query parameter: true or false, as the OpenAPI document says; anything else is a 422."""
     if query_value is None:
@@ -358,4 +257,4 @@ def parse_explain_flag(query_value: str | None) -> bool:
     if value in ("true", "false"):
         return value == "true"
     msg = f"explain must be true or false; got {query_value[:40]!r}"
-    raise InvalidInput(msg, [{"loc": ["query", "explain"], "msg": msg, "type": "bool_parsing"}])
+    raise InvalidInput.at(["query", "explain"], msg, "bool_parsing")

@@ -6,17 +6,16 @@ unusable as a whole a 400 {"errorMessage": ...}: bad input never fails a query b
 
 from __future__ import annotations
 
-from flask import Request
-from pydantic_core import from_json
+import orjson
 
+from ..domain import INPUT_FIELDS
 from ..errors import BigQueryEnvelopeError
-from ..model.cache import ModelCache
-from ..predict import service
-from ..settings import Settings
-from ..validation import refuse_bad_query, validate_rows
+from .base import Answered, Decoded, Encoded, Incoming, Rule
 
+NAME = "bigquery"
+CONTENT_TYPE = "application/json"
 # The SQL signature deploy/bigquery.sh creates: the arguments of each call, in order.
-SQL_ARGUMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "island", "sex")
+SQL_ARGUMENTS = INPUT_FIELDS
 SQL_SIGNATURE = (
     "penguin_species(bill_length_mm FLOAT64, bill_depth_mm FLOAT64, flipper_length_mm FLOAT64, "
     "body_mass_g FLOAT64, island STRING, sex STRING) RETURNS JSON"
@@ -24,38 +23,22 @@ SQL_SIGNATURE = (
 _ARITY_ERROR = f"a call must hold {len(SQL_ARGUMENTS)} arguments, as {SQL_SIGNATURE.split(' RETURNS')[0]} declares"
 
 
-def answer(request: Request, raw: bytes, settings: Settings, models: ModelCache) -> tuple[int, dict, dict] | None:
-    """The replies to BigQuery's request, or None when the body is not its envelope (the JSON path answers)."""
-    try:
-        envelope = from_json(raw)
-    except ValueError:
-        return None
-    if not isinstance(envelope, dict) or "calls" not in envelope:
-        return None
-    refuse_bad_query(request)
-    calls = envelope["calls"]
+def decode(incoming: Incoming) -> Decoded:
+    """Each call's arguments by name, for the one validation (a bad call is answered alone)."""
+    calls = incoming.document["calls"]  # type: ignore[index]  # the codec table chose this codec by that key
     if not isinstance(calls, list):
         raise BigQueryEnvelopeError(
             f"calls must be a JSON array of calls (one array of arguments per row); got {calls!r:.40}"
         )
-    if len(calls) > settings.max_batch_size:
+    if len(calls) > incoming.max_rows:
         raise BigQueryEnvelopeError(
-            f"The request holds {len(calls)} calls; the limit is {settings.max_batch_size} per request: "
-            f"create the function with max_batching_rows <= {settings.max_batch_size}"
+            f"The request holds {len(calls)} calls; the limit is {incoming.max_rows} per request: "
+            f"create the function with max_batching_rows <= {incoming.max_rows}"
         )
     for index, call in enumerate(calls):
         if not isinstance(call, list):  # BigQuery sends arrays: this request comes from something else
             raise BigQueryEnvelopeError(f"calls[{index}] must be an array of arguments; got {call!r:.40}")
-    rows = validate_rows([_row(call) for call in calls])
-    model = models.get()
-    replies = service.predict_rows(model, rows)
-    version = model.version
-    for reply in replies:
-        if "prediction" in reply:
-            reply["model_version"] = version
-    fields = service.rows_log_fields("bigquery", rows, replies, settings.log_inputs_fraction)
-    fields["model"] = model
-    return 200, {"replies": replies}, fields
+    return Decoded([_row(call) for call in calls], Rule.TABLE, many=True)
 
 
 def _row(call: list) -> dict | str:
@@ -71,3 +54,12 @@ def _row(call: list) -> dict | str:
         "island": island,
         "sex": sex,
     }
+
+
+def encode(decoded: Decoded, answered: Answered) -> Encoded:
+    """{"replies": [...]}: each prediction with the model's version, or the call's {"error": ...}."""
+    version = answered.model_version
+    for reply in answered.answers:
+        if "prediction" in reply:
+            reply["model_version"] = version
+    return Encoded(orjson.dumps({"replies": answered.answers}), CONTENT_TYPE)

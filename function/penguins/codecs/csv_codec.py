@@ -9,35 +9,33 @@ from operator import itemgetter
 from typing import NamedTuple
 
 import orjson
-from flask import Request, Response
-from werkzeug.http import parse_options_header
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header, parse_options_header
 
-from ..domain import MEASUREMENTS, SPECIES
+from ..domain import INPUT_FIELDS, MEASUREMENTS, REQUIRED_FIELDS, SPECIES
 from ..errors import InvalidInput, MalformedCsv, UnsupportedMediaType
-from ..model.cache import ModelCache
-from ..predict import service
-from ..settings import Settings
-from ..validation import refuse_bad_query, validate_rows
-from ..web.body import BASE_HEADERS, read_body
+from .base import Answered, Decoded, Encoded, Incoming, Rule
 
-CSV_MIMETYPES = ("text/csv", "application/csv")
+NAME = "csv"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-# Each field and the header names that give it: the tidy names, and those of the LTER's raw export.
-FIELD_HEADERS: dict[str, tuple[str, ...]] = {
-    "bill_length_mm": ("bill_length_mm", "Culmen Length (mm)"),
-    "bill_depth_mm": ("bill_depth_mm", "Culmen Depth (mm)"),
-    "flipper_length_mm": ("flipper_length_mm", "Flipper Length (mm)"),
-    "body_mass_g": ("body_mass_g", "Body Mass (g)"),
-    "island": ("island", "Island"),
-    "sex": ("sex", "Sex"),
+JSON_CONTENT_TYPE = "application/json"
+# The names of the LTER's raw export, beside each field's own name.
+_LTER_HEADERS = {
+    "bill_length_mm": "Culmen Length (mm)",
+    "bill_depth_mm": "Culmen Depth (mm)",
+    "flipper_length_mm": "Flipper Length (mm)",
+    "body_mass_g": "Body Mass (g)",
+    "island": "Island",
+    "sex": "Sex",
 }
-REQUIRED_FIELDS = (*MEASUREMENTS, "island")
+# Each field the model reads and the header names that give it.
+FIELD_HEADERS: dict[str, tuple[str, ...]] = {field: (field, _LTER_HEADERS[field]) for field in INPUT_FIELDS}
 ANSWER_COLUMNS = ("prediction", *(f"probability_{name}" for name in SPECIES), "warnings", "error")
 WARNING_SEPARATOR = " | "  # warnings are sentences holding semicolons; one cell holds them all
 _FIELD_OF_HEADER = {header.casefold(): field for field, headers in FIELD_HEADERS.items() for header in headers}
 _MISSING_MEASUREMENT = ("", "na")
 _OTHER_SEPARATORS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
-_EXAMPLE_HEADER = "bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,island,sex"
+_EXAMPLE_HEADER = ",".join(INPUT_FIELDS)
 
 
 class Table(NamedTuple):
@@ -46,41 +44,37 @@ class Table(NamedTuple):
     header: list[str]
     records: list[list[str]]
     lines: list[int]  # the line each record starts on (the header is line 1)
-    rows: list[dict | str]  # per record: the validated penguin, or the sentence saying what to fix
+    rows: list[dict | str]  # per record: its fields for validation, or the sentence saying why it cannot be read
 
 
-def accepts(content_type: str) -> bool:
-    """True when the request declares a CSV body."""
-    return parse_options_header(content_type)[0].lower() in CSV_MIMETYPES
+def decode(incoming: Incoming) -> Decoded:
+    """A CSV body's rows, for the one validation; the table is kept to answer in kind."""
+    charset = parse_options_header(incoming.content_type)[1].get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType.at(
+            ["header", "Content-Type"],
+            f"A CSV body must be UTF-8; got charset={charset}: save the file as 'CSV UTF-8' and send it again",
+            "content_type",
+        )
+    table = read_table(incoming.body, incoming.max_rows)
+    as_csv = parse_accept_header(incoming.accept, MIMEAccept).best_match(("application/json", "text/csv")) == "text/csv"
+    return Decoded(table.rows, Rule.TABLE, many=True, context=(table, as_csv))
 
 
-def answer(request: Request, settings: Settings, models: ModelCache) -> tuple[int, dict | Response, dict]:
-    """Answer a CSV request: CSV with `Accept: text/csv`, JSON otherwise; the log's fields as main.py expects."""
-    _refuse_other_charsets(request.environ.get("CONTENT_TYPE", ""))
-    refuse_bad_query(request)
-    table = parse(read_body(request, settings.max_body_bytes), settings.max_batch_size)
-    model = models.get()
-    answers = service.predict_rows(model, table.rows)
-    fields = service.rows_log_fields("csv", table.rows, answers, settings.log_inputs_fraction)
-    fields["model"] = model
-    if request.accept_mimetypes.best_match(("application/json", "text/csv")) == "text/csv":
-        headers = [*BASE_HEADERS, *model.headers]
-        return 200, Response(encode(table, answers), 200, headers, content_type=CSV_CONTENT_TYPE), fields
+def encode(decoded: Decoded, answered: Answered) -> Encoded:
+    """CSV with `Accept: text/csv` (the input's columns, then the answer's), JSON otherwise (with each error's line)."""
+    table, as_csv = decoded.context
+    answers = answered.answers
+    if as_csv:
+        return Encoded(encode_table(table, answers), CSV_CONTENT_TYPE)
     for answer_, line in zip(answers, table.lines):
         if "error" in answer_:
             answer_["line"] = line
-    return 200, {"predictions": answers, "model_version": model.version}, fields
+    return Encoded(orjson.dumps({"predictions": answers, "model_version": answered.model_version}), JSON_CONTENT_TYPE)
 
 
-def _refuse_other_charsets(content_type: str) -> None:
-    charset = parse_options_header(content_type)[1].get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        msg = f"A CSV body must be UTF-8; got charset={charset}: save the file as 'CSV UTF-8' and send it again"
-        raise UnsupportedMediaType(msg, [{"loc": ["header", "Content-Type"], "msg": msg, "type": "content_type"}])
-
-
-def parse(raw: bytes, max_rows: int) -> Table:
-    """Read a CSV body into its records and validated rows; a file unusable as a whole raises a 4xx error."""
+def read_table(raw: bytes, max_rows: int) -> Table:
+    """Read a CSV body into its records and rows; a file unusable as a whole raises a 4xx error."""
     text = _decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -112,7 +106,7 @@ def parse(raw: bytes, max_rows: int) -> Table:
     if not records:
         raise InvalidInput(*_whole("The CSV names its columns but holds no rows: add one row per penguin under them"))
     width = len(header)
-    rows = validate_rows(_rows(records, lines, columns, width))
+    rows = _rows(records, lines, columns, width)
     cut = [record if len(record) == width else (record + [""] * width)[:width] for record in records]
     return Table(header, cut, lines, rows)
 
@@ -219,7 +213,7 @@ class _Lines(list):
     write = list.append
 
 
-def encode(table: Table, answers: list[dict]) -> bytes:
+def encode_table(table: Table, answers: list[dict]) -> bytes:
     """The answered CSV: the input's columns as they came (minus earlier answer columns), then the answer's."""
     kept = [index for index, name in enumerate(table.header) if name not in ANSWER_COLUMNS]
     records = table.records if len(kept) == len(table.header) else [[r[i] for i in kept] for r in table.records]

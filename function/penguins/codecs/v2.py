@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
-from pydantic_core import ValidationError, from_json
+import orjson
+from pydantic_core import from_json
 
-from ..domain import ISLANDS, LIMITS, MEASUREMENTS, SEXES
+from ..domain import CATEGORY_FIELDS, MEASUREMENTS, REQUIRED_FIELDS
 from ..errors import InvalidInput, InvalidTensors, MalformedJson
-from ..model.cache import ServedModel
-from ..validation import (
-    BATCH,
-    ISLAND_BY_FOLDED,
-    PENGUIN,
-    SEX_BY_FOLDED,
-    UNKNOWN_SEX,
-    invalid_input,
-    parse_json,
-)
 from . import v2_binary
+from .base import Answered, Decoded, Encoded, Incoming, Rule
+from .json_document import parse_strictly
 
+NAME = "v2"
 MODEL_NAME = "penguin-species"
-PLATFORM = "xgboost"
 MEASUREMENT_DATATYPES = ("FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
 INPUT_DATATYPES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(MEASUREMENTS, MEASUREMENT_DATATYPES),
-    "island": ("BYTES",),
-    "sex": ("BYTES",),
+    **dict.fromkeys(CATEGORY_FIELDS, ("BYTES",)),
 }
-REQUIRED_INPUTS = (*MEASUREMENTS, "island")
 OUTPUTS = ("species", "probabilities")
-# The same case and unknown-sex rules as CSV and BigQuery, from the one place that defines them.
-_TEXT_VALUES: dict[str, dict[str, str | None]] = {"island": ISLAND_BY_FOLDED, "sex": SEX_BY_FOLDED}
+BINARY_HEADER = "inference-header-content-length"  # the binary-data extension's header, as the codec reads it
+JSON_CONTENT_TYPE = "application/json"
+BINARY_CONTENT_TYPE = "application/octet-stream"
 _EXAMPLE = (
     '{"inputs": [{"name": "bill_length_mm", "shape": [1], "datatype": "FP32", "data": [39.1]}, ...]}, '
     f"one input per field ({', '.join(INPUT_DATATYPES)}; sex may be left out)"
 )
 _UNSEEN = object()
+
+
+def decode(incoming: Incoming) -> Decoded:
+    """An inference request (JSON, or a JSON header then binary tensors) as rows, one per penguin."""
+    header_bytes, binary = v2_binary.split_body(incoming.body, incoming.headers.get(BINARY_HEADER))
+    header = parse_header(header_bytes)
+    outputs = requested_outputs(header)
+    columns = _columns(header, binary, incoming.max_rows)
+    names = tuple(columns)
+    rows = [dict(zip(names, row)) for row in zip(*columns.values())]
+    return Decoded(rows, Rule.TENSORS, many=len(rows) > 1, context=(header.get("id"), outputs), locate=_input_loc)
+
+
+def encode(decoded: Decoded, answered: Answered) -> Encoded:
+    """The inference response: JSON, or (when any output is asked for in binary) the extension's header and bytes."""
+    request_id, outputs = decoded.context
+    body, chunks = response(request_id, answered, outputs)
+    header = orjson.dumps(body)
+    if not chunks:
+        return Encoded(header, JSON_CONTENT_TYPE)
+    return Encoded(b"".join([header, *chunks]), BINARY_CONTENT_TYPE, ((v2_binary.HEADER_LENGTH, str(len(header))),))
 
 
 def _refuse(msg: str, loc: list, kind: str = "tensor") -> InvalidTensors:
@@ -46,7 +59,7 @@ def parse_header(raw: bytes) -> dict:
     try:
         header = _parse_fast(raw)
         if header is None:
-            header = parse_json(raw)
+            header = parse_strictly(raw)
     except MalformedJson as exc:
         reason = exc.detail[0]["msg"]
         raise MalformedJson(
@@ -131,19 +144,6 @@ def _parameters(value: object, loc: list) -> dict:
     return value
 
 
-def penguins_from(header: dict, binary: memoryview, max_rows: int) -> list[dict]:
-    """The request's penguins, one per row, validated by the one validation every format goes through."""
-    columns = _columns(header, binary, max_rows)
-    names = tuple(columns)
-    penguins = [dict(zip(names, row)) for row in zip(*columns.values())]
-    try:
-        if len(penguins) == 1:
-            return [PENGUIN.validate_python(penguins[0])]
-        return BATCH.validate_python({"instances": penguins})["instances"]
-    except ValidationError as exc:
-        raise invalid_input(exc, _input_loc) from None
-
-
 def _input_loc(loc: tuple) -> list:
     """A validator's place, (field,) or ("instances", row, field), as the input and row the client sent."""
     *row, field = loc
@@ -184,7 +184,7 @@ def _columns(header: dict, binary: memoryview, max_rows: int) -> dict[str, list]
     if offset != len(binary):
         msg = f"The binary data holds {len(binary) - offset} bytes more than the inputs' binary_data_size declare"
         raise _refuse(msg, ["inputs"], "binary_data")
-    missing = [name for name in REQUIRED_INPUTS if name not in columns]
+    missing = [name for name in REQUIRED_FIELDS if name not in columns]
     if missing:
         names = f"input {missing[0]} is" if len(missing) == 1 else f"inputs {', '.join(missing)} are"
         msg = f"The {names} missing: send one input per field ({', '.join(INPUT_DATATYPES)}; sex may be left out)"
@@ -245,40 +245,32 @@ def _json_values(data: object, shape: list[int], name: str) -> list:
 
 
 def _text_values(name: str, values: list) -> list:
-    """BYTES values as the validator's words: UTF-8, matched case-insensitively; others left for it to name."""
-    table = _TEXT_VALUES[name]
-    known: dict[str | bytes, str | None] = {}  # each distinct value normalised once
+    """BYTES values as text (UTF-8); the one validation matches their case. Other types are left for it to name."""
+    known: dict[bytes, str] = {}  # each distinct value decoded once
     out = []
     for value in values:
-        if type(value) is str or type(value) is bytes:
-            normal = known.get(value, _UNSEEN)
-            if normal is _UNSEEN:
-                normal = known[value] = _text_value(name, table, value)
-            value = normal
+        if type(value) is bytes:
+            text = known.get(value)
+            if text is None:
+                try:
+                    text = known[value] = value.decode()
+                except UnicodeDecodeError:
+                    raise _refuse(f"{name} holds a value that is not UTF-8 text", ["inputs", name, "data"]) from None
+            value = text
         out.append(value)
     return out
 
 
-def _text_value(name: str, table: dict[str, str | None], value: str | bytes) -> str | None:
-    if isinstance(value, bytes):
-        try:
-            value = value.decode()
-        except UnicodeDecodeError:
-            raise _refuse(f"{name} holds a value that is not UTF-8 text", ["inputs", name, "data"]) from None
-    return table.get(value.strip().casefold(), value)
-
-
-def response(
-    request_id: str | None, answers: list[dict], model: ServedModel, outputs: list[tuple[str, bool]]
-) -> tuple[dict, list[bytes]]:
+def response(request_id: str | None, answered: Answered, outputs: list[tuple[str, bool]]) -> tuple[dict, list[bytes]]:
     """The inference response (JSON) and the binary chunks of the outputs asked for in binary, in order."""
-    rows, classes = len(answers), model.classes
+    answers, classes = answered.answers, answered.classes
+    rows = len(answers)
     tensors, chunks = [], []
     for name, binary in outputs:
         if name == "species":
             datatype, shape, data = "BYTES", [rows], [answer["prediction"] for answer in answers]
         else:
-            # The service's probabilities (to the millionth), in the class order the metadata names.
+            # The predictor's probabilities (to the millionth), in the class order the metadata names.
             datatype, shape = "FP32", [rows, len(classes)]
             data = [answer["probabilities"][species] for answer in answers for species in classes]
         tensor: dict[str, object] = {"name": name, "datatype": datatype, "shape": shape}
@@ -289,44 +281,7 @@ def response(
         else:
             tensor["data"] = data
         tensors.append(tensor)
-    body: dict[str, object] = {"model_name": MODEL_NAME, "model_version": model.version, "outputs": tensors}
+    body: dict[str, object] = {"model_name": MODEL_NAME, "model_version": answered.model_version, "outputs": tensors}
     if request_id is not None:
         body = {"id": request_id, **body}
     return body, chunks
-
-
-def model_metadata(model: ServedModel) -> dict:
-    """GET /v2/models/penguin-species: the inputs and outputs, with what each accepts."""
-    inputs = [
-        {
-            "name": name,
-            "datatype": "FP32",
-            "shape": [-1],
-            "parameters": {
-                "datatypes": list(MEASUREMENT_DATATYPES),
-                "unit": LIMITS[name].unit,
-                "min": LIMITS[name].low,
-                "max": LIMITS[name].high,
-            },
-        }
-        for name in MEASUREMENTS
-    ]
-    inputs.append({"name": "island", "datatype": "BYTES", "shape": [-1], "parameters": {"values": list(ISLANDS)}})
-    inputs.append(
-        {
-            "name": "sex",
-            "datatype": "BYTES",
-            "shape": [-1],
-            "parameters": {"values": list(SEXES), "unknown": list(UNKNOWN_SEX), "optional": True},
-        }
-    )
-    outputs = [
-        {"name": "species", "datatype": "BYTES", "shape": [-1]},
-        {
-            "name": "probabilities",
-            "datatype": "FP32",
-            "shape": [-1, len(model.classes)],
-            "parameters": {"classes": list(model.classes)},
-        },
-    ]
-    return {"name": MODEL_NAME, "versions": [model.version], "platform": PLATFORM, "inputs": inputs, "outputs": outputs}

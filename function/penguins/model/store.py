@@ -17,9 +17,9 @@ import tempfile
 import threading
 from typing import Literal, NamedTuple, Protocol
 
+from .. import log
 from ..errors import ArtifactError, StorageError
 from ..settings import VERSION_PATTERN
-from ..web import log
 from .artifact import ARTIFACT_FILES, MANIFEST_FILE, MODEL_FILE, Artifact, parse_artifact, read_artifact_dir
 
 POINTER_FILE = "current.json"
@@ -31,16 +31,30 @@ READ_TIMEOUT_SECONDS = 5.0
 RETRY_TIMEOUT_SECONDS = 4.0
 
 
+class Known(NamedTuple):
+    """What a source last gave: the version served from it, and the pointer generation that named it (or None)."""
+
+    version: str
+    generation: int | None
+
+
+class Update(NamedTuple):
+    """A source's answer to "what should be served?": a new artifact, or None when the known one stands."""
+
+    artifact: Artifact | None
+    known: Known
+    label: str  # where the served model says it came from
+    why: str  # why this is the model to serve, for /health
+
+
 class ArtifactSource(Protocol):
-    """Somewhere an artifact can be fetched from."""
+    """Somewhere an artifact can be fetched from; each kind knows how it changes."""
 
     uri: str
+    refreshes: bool  # True when what it names can change while the process runs (a pointer to re-read)
 
-    def fetch(self) -> tuple[Artifact, int | None]:
-        """The artifact to serve, verified, and the pointer generation it was found through (None: no pointer)."""
-
-    def pointer_generation(self) -> int | None:
-        """A cheap check of which artifact is current: the pointer's generation (None: never changes)."""
+    def update(self, known: Known | None) -> Update:
+        """What to serve now, given what was served from it before (None: nothing yet); raises PenguinError."""
 
 
 class GcsLocation(NamedTuple):
@@ -98,20 +112,25 @@ def parse_pointer(data: bytes) -> str:
 
 
 class LocalSource:
-    """An artifact in a local folder; it has no pointer, so it is read once."""
+    """An artifact in a local folder (the bundled one is such a folder); it has no pointer, so it is read once."""
 
-    def __init__(self, path: str):
+    refreshes = False
+
+    def __init__(self, path: str, bundled: bool = False):
         self.uri = path
+        self._label = "bundled" if bundled else path
+        self._why = "MODEL_URI is unset: the bundled model" if bundled else "MODEL_URI names a local folder"
 
-    def fetch(self) -> tuple[Artifact, int | None]:
-        return read_artifact_dir(self.uri), None
-
-    def pointer_generation(self) -> int | None:
-        return None
+    def update(self, known: Known | None) -> Update:
+        artifact = None if known is not None else read_artifact_dir(self.uri)
+        version = known.version if known is not None else artifact.version  # type: ignore[union-attr]
+        return Update(artifact, Known(version, None), self._label, self._why)
 
 
 class GcsSource:
     """Artifacts under gs://BUCKET/PREFIX, found through the pointer, kept in a local cache by version."""
+
+    refreshes = True
 
     def __init__(self, uri: str, cache_dir: str):
         self.location = GcsLocation.parse(uri)
@@ -144,9 +163,20 @@ class GcsSource:
     def _no_pointer(self) -> str:
         return f"there is no {POINTER_FILE} under {self.uri}: publish a model first"
 
-    def fetch(self) -> tuple[Artifact, int | None]:
+    def update(self, known: Known | None) -> Update:
+        """The pointer's generation first (one small request); the pointer and the artifact only when it moved."""
+        if known is not None and known.generation is not None:
+            generation = self.pointer_generation()
+            if generation == known.generation:
+                return Update(None, known, self.location.uri(known.version), self._why(known.version))
         version, generation = self.read_pointer()
-        return self.fetch_version(version), generation
+        if known is not None and version == known.version:  # the pointer names what is served: nothing to download
+            return Update(None, Known(version, generation), self.location.uri(version), self._why(version))
+        artifact = self.fetch_version(version)
+        return Update(artifact, Known(version, generation), self.location.uri(version), self._why(version))
+
+    def _why(self, version: str) -> str:
+        return f"{self.location.uri()}/current.json names {version}"
 
     def read_pointer(self) -> tuple[str, int]:
         """The version current.json names and the pointer's generation (one small download)."""
@@ -237,10 +267,10 @@ class _storage_errors:
         raise StorageError(f"{self.doing}: the model store did not answer or failed") from None
 
 
-def open_source(uri: str, cache_dir: str) -> ArtifactSource:
-    """The source for a MODEL_URI."""
+def open_source(uri: str, cache_dir: str, bundled: bool = False) -> ArtifactSource:
+    """The source for a MODEL_URI (bundled: it names the model shipped inside function/)."""
     if uri.startswith("gs://"):
         return GcsSource(uri, cache_dir)
     if "://" in uri:
         raise ArtifactError(f"MODEL_URI {uri!r}: only gs:// URIs and local folders are supported")
-    return LocalSource(uri)
+    return LocalSource(uri, bundled)

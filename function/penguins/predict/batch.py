@@ -1,6 +1,6 @@
 """Many penguins at once: encoding, probabilities, rounding and warnings as numpy arrays.
 
-The answers are exactly the per-row path's (service._answer): the same float operations in the same
+The answers are exactly the per-row path's (answers._answer): the same float operations in the same
 order, column by column. Only rows with a value out of range (rare) are worded one by one.
 """
 
@@ -11,14 +11,14 @@ from operator import itemgetter
 
 from ..domain import MEASUREMENTS
 from ..features import CATEGORY_COLUMNS, FEATURE_NAMES
-from ..model.cache import ServedModel
+from ..model.served import ServedModel
 
 _CATEGORY_CODE = {category: code for code, category in enumerate(CATEGORY_COLUMNS)}
 _measurements = itemgetter(*MEASUREMENTS)
 
 
 def answers(model: ServedModel, penguins: list[dict], scale: float) -> list[dict]:
-    """One answer dict per validated penguin, in order, as service._answer gives it (scale: the rounding)."""
+    """One answer dict per validated penguin, in order, as answers._answer gives it (scale: the rounding)."""
     import numpy as np  # only batches pay for numpy (tree_tables imports it for them too)
 
     rows = np.empty((len(penguins), len(FEATURE_NAMES)))

@@ -1,73 +1,82 @@
-"""HTTP plumbing shared by the routes: reading a bounded JSON body and shaping JSON answers."""
+"""Request bodies: read once from the ASGI channel, bounded by MAX_BODY_BYTES, decompressed when sent compressed."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
-import re
 import zlib
-from functools import cache
-
-import orjson
-from flask import Request, Response
-from werkzeug.http import parse_options_header
+from collections.abc import Awaitable, Callable
 
 from ..errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 
-_READ_CHUNK = 64 * 1024
-JSON_CONTENT_TYPE = "application/json"
-BASE_HEADERS = (("X-Content-Type-Options", "nosniff"),)
+Receive = Callable[[], Awaitable[dict]]
+# Cloud Run refuses requests over 32 MiB before they reach an instance: a body up to that size can be
+# read and dropped so that its answer reaches the client; a larger one is not read.
+DISCARD_LIMIT_BYTES = 32 * 1024 * 1024
 
 
-def _is_json(content_type: str) -> bool:
-    if content_type == JSON_CONTENT_TYPE:  # the common case, without parsing
+class BodyChannel:
+    """A request body's ASGI channel, remembering when the body has been read to its end.
+
+    Once it has, another receive() would wait for the client to disconnect: nothing may read past the end.
+    """
+
+    __slots__ = ("_receive", "complete")
+
+    def __init__(self, receive: Receive):
+        self._receive = receive
+        self.complete = False
+
+    async def chunk(self) -> bytes:
+        """The next part of the body (b"" at its end); a client gone mid-body is a 400."""
+        if self.complete:
+            return b""
+        message = await self._receive()
+        if message["type"] == "http.disconnect":
+            self.complete = True
+            raise MalformedBody.at(["body"], "The body ended before its declared length: send the whole body", "body")
+        if not message.get("more_body", False):
+            self.complete = True
+        return message.get("body", b"")
+
+
+async def read(channel: BodyChannel, declared_length: str | None, encoding: str | None, limit: int) -> bytes:
+    """The whole body, decompressed when the client says so; over the limit, as sent or once decompressed, a 413."""
+    wbits = window_bits(encoding) if encoding is not None else None  # refused before the body is read
+    if declared_length is not None and declared_length.isdigit() and int(declared_length) > limit:
+        raise _too_large(limit, f"{declared_length} bytes")
+    body = await channel.chunk()
+    if not channel.complete:  # a body in several messages (large, or chunked): gathered, bounded
+        chunks, size = [body], len(body)
+        while not channel.complete:
+            chunk = await channel.chunk()
+            size += len(chunk)
+            if size > limit:  # a chunked body declares no length: it is refused one message past the limit
+                raise _too_large(limit, "more")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+    if len(body) > limit:
+        raise _too_large(limit, "more")
+    return body if wbits is None else decompressed(body, wbits, limit)
+
+
+async def drain(channel: BodyChannel, declared_length: str | None, limit: int = DISCARD_LIMIT_BYTES) -> bool:
+    """Read and drop what is left of an unread body; False (nothing read) when it declares more than limit bytes.
+
+    Clients such as urllib and Node's fetch send the whole body before they read the answer: if the server
+    answers early and closes, they see a broken pipe instead of the JSON error. Draining lets them read it.
+    """
+    if channel.complete:
         return True
-    mimetype = parse_options_header(content_type)[0].lower()
-    return mimetype == JSON_CONTENT_TYPE or (mimetype.startswith("application/") and mimetype.endswith("+json"))
-
-
-def read_json_body(request: Request, max_body_bytes: int) -> bytes:
-    """The raw body of a JSON request, refusing other content types and bodies over the limit."""
-    content_type = request.environ.get("CONTENT_TYPE", "")
-    if not _is_json(content_type):
-        got = f"'{parse_options_header(content_type)[0]}'" if content_type else "no Content-Type"
-        msg = (
-            f"The body must be JSON sent with the header 'Content-Type: application/json' "
-            f"(or a CSV file with 'Content-Type: text/csv'); got {got}"
-        )
-        raise UnsupportedMediaType(msg, [{"loc": ["header", "Content-Type"], "msg": msg, "type": "content_type"}])
-    return read_body(request, max_body_bytes)
-
-
-def read_body(request: Request, max_body_bytes: int) -> bytes:
-    """The raw body, whatever its type, decompressed when the client says so; over the limit, either way, refused."""
-    encoding = request.environ.get("HTTP_CONTENT_ENCODING")
-    if encoding is None:  # the common case: one lookup
-        return _read_bounded(request, max_body_bytes)
-    wbits = window_bits(encoding)  # an encoding we cannot undo is refused before the body is read
-    body = _read_bounded(request, max_body_bytes)
-    return body if wbits is None else decompressed(body, wbits, max_body_bytes)
-
-
-def _read_bounded(request: Request, max_body_bytes: int) -> bytes:
-    length = request.environ.get("CONTENT_LENGTH")
-    declared = int(length) if length and length.isdigit() else None  # gunicorn refuses malformed lengths
-    if declared is not None:
-        if declared > max_body_bytes:
-            raise _too_large(max_body_bytes, f"{declared} bytes")
-        return request.get_data(cache=True)  # cached: the framework reads the body again after us
-    # A chunked body declares no length: read at most one byte past the limit.
-    chunks, size = [], 0
-    while size <= max_body_bytes:
-        chunk = request.stream.read(min(_READ_CHUNK, max_body_bytes + 1 - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    if size > max_body_bytes:
-        raise _too_large(max_body_bytes, "more")
-    return b"".join(chunks)
+    if declared_length is not None and declared_length.isdigit() and int(declared_length) > limit:
+        return False
+    dropped = 0
+    while not channel.complete:
+        if dropped > limit:
+            return False  # a chunked body past the limit: the rest stays unread and the connection is closed
+        try:
+            dropped += len(await channel.chunk())
+        except MalformedBody:  # the client went away: nothing left to drain
+            return True
+    return True
 
 
 # The Content-Encodings a client may compress a body with (tritonclient's request_compression_algorithm,
@@ -82,11 +91,12 @@ def window_bits(encoding: str) -> int | None:
     if name in ("", "identity"):
         return None
     if name not in _WINDOW_BITS:
-        msg = (
+        raise UnsupportedMediaType.at(
+            ["header", "Content-Encoding"],
             f"Content-Encoding {encoding[:40]!r} is not supported: "
-            "send the body as it is, or compressed with gzip or deflate"
+            "send the body as it is, or compressed with gzip or deflate",
+            "encoding",
         )
-        raise UnsupportedMediaType(msg, [{"loc": ["header", "Content-Encoding"], "msg": msg, "type": "encoding"}])
     return _WINDOW_BITS[name]
 
 
@@ -112,8 +122,11 @@ def decompressed(body: bytes, wbits: int, max_body_bytes: int) -> bytes:
     except zlib.error as exc:
         name = "gzip" if gzip else "deflate"
         reason = str(exc).split(": ", 1)[-1]  # without zlib's "Error -3 while decompressing data: "
-        msg = f"The body is not valid {name} data ({reason}): compress the whole body with {name}, or send it as it is"
-        raise MalformedBody(msg, [{"loc": ["body"], "msg": msg, "type": "encoding"}]) from None
+        raise MalformedBody.at(
+            ["body"],
+            f"The body is not valid {name} data ({reason}): compress the whole body with {name}, or send it as it is",
+            "encoding",
+        ) from None
     return b"".join(parts)
 
 
@@ -121,87 +134,7 @@ def _has_zlib_header(data: bytes) -> bool:
     return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
 
 
-# Cloud Run refuses requests over 32 MiB before they reach an instance: a body up to that size can be
-# read and dropped (64 KiB at a time) so that its answer reaches the client; a larger one is not read.
-DISCARD_LIMIT_BYTES = 32 * 1024 * 1024
-
-
-def discard_body(request: Request, limit: int = DISCARD_LIMIT_BYTES) -> bool:
-    """Read and drop what is left of an unread body; False (nothing read) when it declares more than limit bytes.
-
-    Clients such as urllib and Node's fetch send the whole body before they read the answer: if the server
-    answers early and closes, they see a broken pipe instead of the JSON error. Draining lets them read it.
-    """
-    length = request.environ.get("CONTENT_LENGTH")
-    if length and length.isdigit() and int(length) > limit:
-        return False
-    stream, read = request.stream, 0
-    while read <= limit:
-        chunk = stream.read(_READ_CHUNK)
-        if not chunk:
-            return True
-        read += len(chunk)
-    return False  # a chunked body past the limit: the rest stays unread and the connection is closed
-
-
 def _too_large(limit: int, got: str) -> PayloadTooLarge:
-    msg = f"The body may be at most {limit} bytes; got {got}: send fewer penguins per request"
-    return PayloadTooLarge(msg, [{"loc": ["body"], "msg": msg, "type": "too_large"}])
-
-
-def json_response(
-    status: int, body: object, headers: list[tuple[str, str]] | tuple = (), streamed: bool = False
-) -> Response:
-    """A JSON answer; streamed=True keeps the framework from reading an unread (too large) request body."""
-    payload = orjson.dumps(body)
-    response = Response(iter([payload]) if streamed else payload, status, content_type=JSON_CONTENT_TYPE)
-    # Added one by one: a list given to the constructor goes through werkzeug's generic mapping checks,
-    # which cost more than the rest of building the response.
-    add = response.headers.add
-    for name, value in BASE_HEADERS:
-        add(name, value)
-    for name, value in headers:
-        add(name, value)
-    return response
-
-
-PAGE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page.html")
-# The page is self-contained: one inline script and one inline style, each allowed by its own sha256 in the
-# Content-Security-Policy (no 'unsafe-inline': an injected script or style would not run), talking only to us.
-_INLINE_BLOCK = re.compile(rb"<(script|style)>(.*?)</\1>", re.S)
-_CSP = (
-    "default-src 'none'; script-src {script}; style-src {style}; connect-src 'self'; img-src data:; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-
-
-def _sha256_source(content: bytes) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(content).digest()).decode() + "'"
-
-
-@cache
-def _page() -> tuple[bytes, tuple[tuple[str, str], ...]]:
-    with open(PAGE_FILE, "rb") as f:
-        page = f.read()
-    sources: dict[bytes, list[str]] = {b"script": [], b"style": []}
-    for tag, content in _INLINE_BLOCK.findall(page):
-        sources[tag].append(_sha256_source(content))
-    script, style = (" ".join(sources[tag]) or "'none'" for tag in (b"script", b"style"))
-    csp = _CSP.format(script=script, style=style)
-    headers = (
-        ("X-Content-Type-Options", "nosniff"),
-        ("Content-Security-Policy", csp),
-        ("Referrer-Policy", "no-referrer"),
+    return PayloadTooLarge.at(
+        ["body"], f"The body may be at most {limit} bytes; got {got}: send fewer penguins per request", "too_large"
     )
-    return page, headers
-
-
-def page_headers() -> tuple[tuple[str, str], ...]:
-    """The page's security headers, its CSP naming the hashes of its inline script and style."""
-    return _page()[1]
-
-
-def page_response() -> Response:
-    """The HTML page for people with a browser."""
-    page, headers = _page()
-    return Response(page, status=200, headers=headers, content_type="text/html; charset=utf-8")

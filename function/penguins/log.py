@@ -15,14 +15,12 @@ _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}
 _write_lock = threading.Lock()
 
 
-def trace_id(environ: dict) -> str | None:
-    """The trace id from X-Cloud-Trace-Context or W3C traceparent, when present and well formed."""
-    cloud = environ.get("HTTP_X_CLOUD_TRACE_CONTEXT")
+def trace_id(cloud: str | None, parent: str | None) -> str | None:
+    """The trace id from X-Cloud-Trace-Context or W3C traceparent (the headers' values), when well formed."""
     if cloud:
         match = _TRACE_CONTEXT.match(cloud)
         if match:
             return match.group(1).lower()
-    parent = environ.get("HTTP_TRACEPARENT")
     if parent:
         match = _TRACEPARENT.match(parent.strip())
         if match:

@@ -1,0 +1,59 @@
+"""What the Functions Framework answers itself answers JSON too: its own 404s, a 405 for a method it does not
+route, a crash outside our function.
+
+The framework's ASGI app routes /robots.txt and /favicon.ico to a plain-text 404 of its own, answers methods
+outside its list (TRACE, PROPFIND, ...) with Starlette's plain-text 405, and has no error handlers for ASGI
+functions yet (functions-framework-python #401, PR #442). It builds its app after loading main.py, from the
+middleware class its `aio` module names: main.py names this one instead, which passes our answers through
+untouched and turns the framework's own into the contract's JSON errors.
+"""
+
+from __future__ import annotations
+
+import traceback
+from http import HTTPStatus
+
+import orjson
+
+from .. import log
+from .responses import JSON, NOSNIFF
+
+_OURS = NOSNIFF  # every answer of ours carries it; the framework's plain-text errors do not
+_KEPT_HEADERS = (b"allow",)
+
+
+class JsonErrors:
+    """ASGI middleware: the framework's own error answers become {"error", "detail"} JSON; a crash a JSON 500."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        state = {"started": False, "replaced": False}
+
+        async def send_json_errors(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                state["started"] = True
+                if message["status"] >= 400 and _OURS not in message.get("headers", ()):
+                    state["replaced"] = True
+                    kept = [(n, v) for n, v in message.get("headers", ()) if n.lower() in _KEPT_HEADERS]
+                    return await _send_error(send, message["status"], HTTPStatus(message["status"]).phrase, kept)
+            elif state["replaced"]:
+                return None  # the framework's plain-text body: already answered
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_json_errors)
+        except Exception:
+            log.emit("ERROR", "unhandled exception in the framework\n" + traceback.format_exc())
+            if not state["started"]:
+                await _send_error(send, 500, "Internal error; it has been logged.", [])
+
+
+async def _send_error(send, status: int, sentence: str, headers: list) -> None:
+    body = orjson.dumps({"error": sentence, "detail": []})
+    start_headers = [(b"content-type", JSON), (b"content-length", b"%d" % len(body)), NOSNIFF, *headers]
+    await send({"type": "http.response.start", "status": status, "headers": start_headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,140 @@
+"""The one request path: route, read the body once, decode, validate, predict, encode, answer, log one line.
+
+Every way in walks it the same way; a format differs only in its codec (codecs/). Errors become JSON here,
+in one place: an ApiError its status and sentence, anything else a logged 500 that shows no traceback.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+
+from .. import codecs, log
+from ..codecs.base import Answered, Decoded, Incoming
+from ..errors import ApiError, NotFound
+from ..model.cache import ModelCache
+from ..model.served import ServedModel
+from ..predict.answers import answer_rows
+from ..settings import Settings
+from ..validation import parse_explain_flag, validate
+from . import body as bodies
+from .log_fields import prediction_fields
+from .responses import Response, answer, header_pairs, json_answer
+from .routes import Router
+
+# Bodies from this size on are decoded, predicted and encoded in a worker thread, so that a large batch
+# (~100 ms for 10,000 rows) does not hold up the small requests sharing the event loop. Below it the thread
+# hop would cost more than the work (docs/performance.md has the measurement).
+OFFLOAD_FROM_BYTES = 32 * 1024
+INTERNAL_ERROR = {"error": "Internal error; it has been logged.", "detail": []}
+
+
+class Call:
+    """One request as the handlers see it: method, path, headers (lower-case names), query, body, parameters."""
+
+    __slots__ = ("method", "path", "headers", "query", "channel", "params")
+
+    def __init__(self, scope: dict, receive: bodies.Receive):
+        self.method: str = scope["method"]
+        self.path: str = scope["path"].rstrip("/") or "/"
+        self.headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        self.query: bytes = scope["query_string"]
+        self.channel = bodies.BodyChannel(receive)
+        self.params: dict[str, str] = {}
+
+    def query_value(self, name: str) -> str | None:
+        """The first value of a query parameter, or None."""
+        for key, value in parse_qsl(self.query.decode("latin-1"), keep_blank_values=True):
+            if key == name:
+                return value
+        return None
+
+
+class App:
+    """The function's state (settings, the model cache, the route table) and its request path."""
+
+    def __init__(self, settings: Settings, models: ModelCache, router: Router):
+        self.settings = settings
+        self.models = models
+        self.router = router
+
+    async def __call__(self, scope: dict, receive: bodies.Receive) -> Response:
+        """Answer one request and log one line for it."""
+        started = time.perf_counter()
+        call = Call(scope, receive)
+        fields: dict | None = None
+        try:
+            handler, call.params = self.router.find(call.method, call.path)
+            response, fields = await handler(self, call)
+        except ApiError as exc:
+            response = json_answer(exc.status, exc.body(), header_pairs(exc.headers.items()))
+            fields = {"error": exc.error}
+            # Refused before the body was read: drop it (bounded) so the client reads this answer, not a broken pipe.
+            await bodies.drain(call.channel, call.headers.get("content-length"))
+        except Exception:  # a bug, not bad input: log the traceback for the operator, never send it
+            log.emit("ERROR", "unhandled exception\n" + traceback.format_exc())
+            response = json_answer(500, INTERNAL_ERROR)
+        headers = call.headers
+        trace = log.trace_id(headers.get("x-cloud-trace-context"), headers.get("traceparent"))
+        elapsed = time.perf_counter() - started
+        log.request_entry(call.method, call.path, response.status, elapsed, trace, self.settings.project_id, fields)
+        return response
+
+    async def model(self) -> ServedModel:
+        """The served model, without blocking the event loop on a cold start."""
+        return self.models.current() or await self.models.ready()
+
+    async def predict(
+        self,
+        call: Call,
+        codec_module: str,
+        explain_query: bool = True,
+        check: Callable[[ServedModel], None] | None = None,
+    ) -> tuple:
+        """A prediction through a codec (explain_query: ?explain is read; check: the route's own test of the model)."""
+        settings = self.settings
+        explain = parse_explain_flag(call.query_value("explain")) if explain_query and call.query else False
+        headers = call.headers
+        body = await bodies.read(
+            call.channel, headers.get("content-length"), headers.get("content-encoding"), settings.max_body_bytes
+        )
+        incoming = Incoming(
+            body, headers.get("content-type", ""), headers.get("accept", ""), settings.max_batch_size, explain,
+            headers=headers,
+        )  # fmt: skip
+        offload = len(body) >= OFFLOAD_FROM_BYTES
+        codec, decoded, rows, explain = await _run(offload, _decode, codec_module, incoming)
+        model = await self.model()
+        if check is not None:
+            check(model)
+        return await _run(offload, _answer, codec, decoded, rows, explain, model, settings.log_inputs_fraction)
+
+
+async def _run(offload: bool, work: Callable, *args: object):
+    """work(*args), in a worker thread when offload is set."""
+    return await run_in_threadpool(work, *args) if offload else work(*args)
+
+
+def _decode(codec_module: str, incoming: Incoming) -> tuple:
+    codec, incoming = codecs.pick(codec_module, incoming)
+    decoded: Decoded = codec.decode(incoming)
+    rows, explain = validate(decoded)
+    return codec, decoded, rows, explain
+
+
+def _answer(codec, decoded: Decoded, rows: list, explain: bool, model: ServedModel, input_fraction: float) -> tuple:
+    answers = answer_rows(model, rows, explain)
+    encoded = codec.encode(decoded, Answered(answers, model.version, model.classes))
+    fields = prediction_fields(codec.NAME, rows, answers, decoded.many, input_fraction)
+    fields["model_version"] = model.version
+    extra = [*model.headers, *header_pairs(encoded.headers)] if encoded.headers else model.headers
+    return answer(200, encoded.body, encoded.content_type.encode(), extra), fields
+
+
+def not_found(path: str, paths: str) -> NotFound:
+    """The 404 of a path that is not here, naming the ones that are."""
+    return NotFound.at(["path"], f"There is no {path[:100]}; the paths are {paths}", "not_found")
