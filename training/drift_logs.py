@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from penguins.domain import MEASUREMENTS, SPECIES
-from penguins.predict.service import CONFIDENCE_BIN_EDGES
+from penguins.web.log_fields import CONFIDENCE_BIN_EDGES
 
 from .profile import UNKNOWN_SEX, bin_counts
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from penguins.domain import ISLANDS, MEASUREMENTS, SEXES, SPECIES
-from penguins.predict.service import CONFIDENCE_BIN_EDGES
+from penguins.web.log_fields import CONFIDENCE_BIN_EDGES
 
 # Deciles of the training data: ten bins that each hold a tenth of it, fixed once here, so that current
 # data is always counted on the same bins (bins that moved with the current data would hide a shift).

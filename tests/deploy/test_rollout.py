@@ -36,16 +36,18 @@ RELEASE_BUG = """
 # A release bug the test put in: every prediction fails (a real 500) once {flag} exists.
 import os as _os  # noqa: E402
 
-_predict_response = service.predict_response
+import penguins.web.pipeline as _pipeline  # noqa: E402
+
+_answer_rows = _pipeline.answer_rows
 
 
-def _buggy_predict_response(*args, **kwargs):
+def _buggy_answer_rows(*args, **kwargs):
     if _os.path.exists({flag!r}):
         raise RuntimeError("injected release bug")
-    return _predict_response(*args, **kwargs)
+    return _answer_rows(*args, **kwargs)
 
 
-service.predict_response = _buggy_predict_response
+_pipeline.answer_rows = _buggy_answer_rows
 """
 
 

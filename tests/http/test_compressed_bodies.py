@@ -12,6 +12,7 @@ import json
 import zlib
 
 import pytest
+from httpx2 import Headers  # case-insensitive, as HTTP header names are
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,7 +74,7 @@ def send(server, path: str, body: bytes, headers: dict[str, str], chunked: bool 
         else:
             connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, Headers(response.getheaders()), response.read()
     finally:
         connection.close()
 

@@ -21,7 +21,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
 from penguins.domain import ISLANDS, LIMITS, SEXES
-from penguins.web.body import PAGE_FILE, page_headers
+from penguins.web.page import PAGE_FILE, page_headers
 from tests.support.paths import ENV_VARS, ROOT
 from tests.support.servers import Server
 from tools.examples import ADELIE, SEED_EXAMPLES

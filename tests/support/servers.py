@@ -11,6 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from httpx2 import Headers  # case-insensitive, as HTTP header names are
+
 from tests.support.paths import ROOT
 from tools.procs import free_port, function_command, stop_process_group
 
@@ -51,9 +53,9 @@ class Server:
         req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.status, dict(r.headers), json.loads(r.read())
+                return r.status, Headers(r.headers.items()), json.loads(r.read())
         except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), json.loads(e.read())
+            return e.code, Headers(e.headers.items()), json.loads(e.read())
 
     def post_json(self, path: str, payload: object, **kw) -> tuple[int, dict, dict]:
         return self.request("POST", path, json.dumps(payload).encode(), {"Content-Type": "application/json"}, **kw)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from penguins.predict import service
-from penguins.model.artifact import read_artifact_dir
 from penguins.domain import MEASUREMENTS
+from penguins.model.artifact import read_artifact_dir
 from penguins.model.cache import load_served_model
+from penguins.predict.answers import answer_rows
 from penguins.validation import PENGUIN
+from penguins.web.log_fields import prediction_fields
 from tests.support.cloud_logging import as_log_entry
 from tests.support.data import penguin_rows
 from tests.support.paths import BUNDLED_MODEL, ROOT
@@ -208,8 +209,8 @@ def test_false_alarm_rate_on_samples_of_the_training_data(long_run):
     """Samples of MIN_PREDICTIONS lines drawn from the training data itself: how often does the report cry drift?"""
     model = load_served_model(str(BUNDLED_MODEL))
     penguins = [PENGUIN.validate_python(row) for row in penguin_rows()]
-    answers = service.predict(model, penguins)
-    lines = [json.dumps(service.prediction_log_fields("json", [a], [p])) for a, p in zip(answers, penguins)]
+    answers = answer_rows(model, penguins)
+    lines = [json.dumps(prediction_fields("json", [p], [a], many=False)) for a, p in zip(answers, penguins)]
     profile = model.artifact.manifest["reference_profile"]
     rng = random.Random(0)
     samples = 1000 if long_run else 100

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from penguins.model.artifact import write_artifact
 from penguins.features import encoding_description
+from penguins.model.artifact import write_artifact
 from penguins.model.store import GcsLocation
 from tests.support.paths import BUCKET, ROOT
 from training.data import load_training_data

@@ -15,8 +15,8 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from penguins.model.artifact import read_artifact_dir
 from penguins.domain import MEASUREMENTS
+from penguins.model.artifact import read_artifact_dir
 from tests.support.paths import BUNDLED_MODEL
 from training.data import load_training_data
 from training.evaluate import CALIBRATION_BINS, splits

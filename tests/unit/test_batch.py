@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from penguins.predict import batch
-from penguins.predict import service
 from penguins.features import encode
 from penguins.model.cache import load_served_model
+from penguins.predict import answers as service
+from penguins.predict import batch
 from penguins.predict.tree_tables import VECTORIZE_FROM_ROWS
 from tests.support.paths import BUNDLED_MODEL
 from tools.examples import field_penguins, random_penguins
@@ -21,7 +21,7 @@ def model():
 
 
 def per_row_answers(model, penguins: list[dict]) -> list[dict]:
-    """service._answer for each row, on the same probabilities: the definition the batch path must keep."""
+    """answers._answer for each row, on the same probabilities: the definition the batch path must keep."""
     rows = [encode(penguin) for penguin in penguins]
     return [service._answer(model, row, p) for row, p in zip(rows, model.predictor.predict_proba(rows))]
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from penguins.predict.explain import Explainer
 from penguins.features import EXPLAINED_FIELDS
+from penguins.predict.explain import Explainer
 from penguins.predict.tree_tables import TablePredictor, parse_xgboost_json
 from tests.support.data import generated_rows, penguin_rows
 from tests.support.paths import BUNDLED_MODEL

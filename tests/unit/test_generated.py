@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from penguins.errors import ApiError
 from penguins.features import FEATURE_NAMES, encode
-from penguins.validation import parse_predict_request
+from tests.support.decoding import parse_predict_request
 from tests.support.strategies import examples, field_values, json_values, near_valid_penguin, valid_penguin
 from tools.examples import ADELIE
 

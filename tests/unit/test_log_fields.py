@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from penguins.predict import service
 from penguins.domain import LIMITS
 from penguins.errors import SettingsError
+from penguins.predict.answers import answer_rows
 from penguins.settings import Settings
+from penguins.web import log_fields
 from tests.support.paths import BUNDLED_MODEL
 from tools.examples import ADELIE, SEED_EXAMPLES, random_penguins
 
@@ -95,20 +96,20 @@ def test_a_batch_logs_bounded_summaries_far_below_the_entry_limit(make_client, c
     assert summary["mean"] == pytest.approx(sum(confidences) / rows, abs=1e-6)
     assert sum(summary["counts"]) == rows and len(summary["counts"]) == len(summary["bin_edges"]) + 1
     sample = line["inputs_sample"]
-    assert len(sample) == min(rows, service.MAX_LOGGED_INPUTS)
+    assert len(sample) == min(rows, log_fields.MAX_LOGGED_INPUTS)
     assert all(penguin in [validated(p) for p in penguins] for penguin in sample)
     assert len(raw) < 8 * 1024 < CLOUD_LOGGING_ENTRY_LIMIT_BYTES
 
 
-def test_adapters_get_the_same_fields_from_the_shared_function():
-    """What a CSV, BigQuery or V2 adapter calls with its answers, including rows that failed."""
+def test_every_way_in_gets_the_same_fields_from_the_one_function():
+    """What the pipeline logs for any codec's answers, including rows that failed."""
     from penguins.model.cache import load_served_model
     from penguins.validation import PENGUIN
 
     model = load_served_model(str(BUNDLED_MODEL))
     penguins = [PENGUIN.validate_python(p) for p in random_penguins(30, seed=3)]
-    answers = service.predict(model, penguins)
-    one = service.prediction_log_fields("bigquery", answers[:1], penguins[:1])
+    answers = answer_rows(model, penguins)
+    one = log_fields.prediction_fields("bigquery", penguins[:1], answers[:1], many=False)
     assert one == {
         "format": "bigquery",
         "predicted_class": answers[0]["prediction"],
@@ -116,11 +117,13 @@ def test_adapters_get_the_same_fields_from_the_shared_function():
         "warnings": len(answers[0]["warnings"]),
         "input": penguins[0],
     }
-    many = service.prediction_log_fields("csv", answers, penguins, input_fraction=0, failed_rows=2)
+    failed = ["no island", "no bill"]
+    rows = [*penguins, *failed]
+    many = log_fields.prediction_fields("csv", rows, answer_rows(model, rows), many=True, input_fraction=0)
     assert many["format"] == "csv" and many["rows"] == 32 and many["failed_rows"] == 2
     assert sum(many["predicted_classes"].values()) == 30 and "inputs_sample" not in many
-    only_failures = service.prediction_log_fields("csv", [], [], failed_rows=3)
-    assert only_failures == {"format": "csv", "rows": 3, "predicted_classes": {}, "warnings": 0, "failed_rows": 3}
+    only_failures = log_fields.prediction_fields("csv", failed * 2, answer_rows(model, failed * 2), many=True)
+    assert only_failures == {"format": "csv", "rows": 4, "predicted_classes": {}, "warnings": 0, "failed_rows": 4}
 
 
 def test_a_year_past_64_bits_is_answered_and_logged(client, capsys):

@@ -8,14 +8,16 @@ import json
 import struct
 
 import pytest
+from httpx2 import Headers  # case-insensitive, as HTTP header names are
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from penguins.codecs import v2
-from penguins.codecs.v2_binary import split_body
+from penguins.codecs.base import Incoming
 from penguins.domain import ISLANDS, MEASUREMENTS, SEXES
 from penguins.errors import ApiError
-from penguins.validation import parse_predict_request
+from penguins.web.pipeline import decode_request
+from tests.support.decoding import parse_predict_request
 from tests.support.hostile import BIG, SECRETS, chunks
 from tests.support.strategies import examples, near_valid_penguin, valid_penguin
 from tools.examples import ADELIE
@@ -247,7 +249,7 @@ def send(server, body: bytes | str | None, headers: dict[str, str], path: str = 
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered and closed before taking the rest: the answer is still there to read
         response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, Headers(response.getheaders()), response.read()
     finally:
         conn.close()
 
@@ -285,11 +287,10 @@ def test_a_body_over_max_body_bytes_is_refused_without_reading_it(start_server):
 
 
 def decode(body: bytes, header_length: str | None, max_rows: int = 10) -> list[dict]:
-    """The infer path's codec steps, without HTTP: validated penguins, or an ApiError."""
-    header_bytes, binary = split_body(body, header_length)
-    header = v2.parse_header(header_bytes)
-    v2.requested_outputs(header)
-    return v2.penguins_from(header, binary, max_rows)
+    """The infer path's decoding and validation, as the pipeline runs them: validated penguins, or an ApiError."""
+    headers = {} if header_length is None else {v2.BINARY_HEADER: header_length}
+    incoming = Incoming(body, "application/octet-stream", "", max_rows, headers=headers)
+    return decode_request("v2", incoming)[2]
 
 
 def assert_4xx(exc: ApiError) -> None:
@@ -353,8 +354,8 @@ def test_mangled_binary_bodies_are_a_4xx_or_as_many_penguins_as_the_shape_says(l
 @settings(max_examples=300, deadline=None)
 @given(raw=st.sampled_from([c[1] for c in CATALOGUE if isinstance(c[1], bytes)]) | st.binary(max_size=200))
 def test_the_fast_parse_agrees_with_the_careful_one_or_leaves_it_to_it(raw):
+    from penguins.codecs.json_document import parse_strictly as parse_json
     from penguins.codecs.v2 import _parse_fast
-    from penguins.validation import parse_json
 
     fast = _parse_fast(raw)
     if fast is not None:

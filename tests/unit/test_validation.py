@@ -7,7 +7,8 @@ import json
 import pytest
 
 from penguins.errors import InvalidInput, MalformedJson
-from penguins.validation import MAX_DETAILS, parse_predict_request
+from penguins.validation import MAX_DETAILS
+from tests.support.decoding import parse_predict_request
 from tools.examples import ADELIE, SEED_EXAMPLES
 
 

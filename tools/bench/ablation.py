@@ -34,8 +34,8 @@ def main(requests: int = 20_000) -> None:
     app = functions_framework.create_app("predict", os.path.join(ROOT, "function", "main.py"))
     import main as function_main  # function/ is on sys.path: create_app put it there, as it serves
 
-    from penguins.predict import service
     from penguins import log
+    from penguins.predict import service
 
     body, environ = adelie_post_environ()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 from pydantic_core import from_json
 
+from .. import SERVICE_NAME
 from ..domain import CATEGORY_FIELDS, MEASUREMENTS, REQUIRED_FIELDS
 from ..errors import InvalidInput, InvalidTensors, MalformedJson
 from . import v2_binary
@@ -12,7 +13,7 @@ from .base import Answered, Decoded, Encoded, Incoming, Rule
 from .json_document import parse_strictly
 
 NAME = "v2"
-MODEL_NAME = "penguin-species"
+MODEL_NAME = SERVICE_NAME
 MEASUREMENT_DATATYPES = ("FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64")
 INPUT_DATATYPES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(MEASUREMENTS, MEASUREMENT_DATATYPES),

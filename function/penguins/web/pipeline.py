@@ -107,11 +107,11 @@ class App:
             headers=headers,
         )  # fmt: skip
         offload = len(body) >= OFFLOAD_FROM_BYTES
-        codec, decoded, rows, explain = await _run(offload, _decode, codec_module, incoming)
+        codec, decoded, rows, explain = await _run(offload, decode_request, codec_module, incoming)
         model = await self.model()
         if check is not None:
             check(model)
-        return await _run(offload, _answer, codec, decoded, rows, explain, model, settings.log_inputs_fraction)
+        return await _run(offload, answer_request, codec, decoded, rows, explain, model, settings.log_inputs_fraction)
 
 
 async def _run(offload: bool, work: Callable, *args: object):
@@ -119,14 +119,18 @@ async def _run(offload: bool, work: Callable, *args: object):
     return await run_in_threadpool(work, *args) if offload else work(*args)
 
 
-def _decode(codec_module: str, incoming: Incoming) -> tuple:
+def decode_request(codec_module: str, incoming: Incoming) -> tuple:
+    """The codec that reads this request, its reading, and the validated rows (with the explain flag)."""
     codec, incoming = codecs.pick(codec_module, incoming)
     decoded: Decoded = codec.decode(incoming)
     rows, explain = validate(decoded)
     return codec, decoded, rows, explain
 
 
-def _answer(codec, decoded: Decoded, rows: list, explain: bool, model: ServedModel, input_fraction: float) -> tuple:
+def answer_request(
+    codec, decoded: Decoded, rows: list, explain: bool, model: ServedModel, input_fraction: float
+) -> tuple[Response, dict]:
+    """The rows' answers, encoded by the codec, and the request line's monitoring fields."""
     answers = answer_rows(model, rows, explain)
     encoded = codec.encode(decoded, Answered(answers, model.version, model.classes))
     fields = prediction_fields(codec.NAME, rows, answers, decoded.many, input_fraction)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .. import SERVICE_NAME, __version__
-from ..codecs.v2 import MEASUREMENT_DATATYPES, MODEL_NAME
 from ..domain import ISLANDS, LIMITS, MEASUREMENTS, SEXES
 from ..errors import NotFound
 from ..model.served import ServedModel
@@ -12,6 +11,7 @@ from .pipeline import App, Call
 from .responses import Response, json_answer
 from .routes import Route
 
+MODEL_NAME = SERVICE_NAME  # the one model this function serves, by the name V2 clients ask for
 EXTENSIONS = ("binary_tensor_data",)
 PLATFORM = "xgboost"
 _MODEL = "/v2/models/{model}"
@@ -98,6 +98,8 @@ ROUTES = (
 
 def metadata(model: ServedModel) -> dict:
     """GET /v2/models/penguin-species: the inputs and outputs, with what each accepts."""
+    from ..codecs.v2 import MEASUREMENT_DATATYPES  # the codec is imported by the first V2 request that needs it
+
     inputs = [
         {
             "name": name,
