@@ -1,7 +1,8 @@
-"""docs/architecture.md's repository layout matches the folders that exist, both ways (two levels)."""
+"""docs/architecture.md matches the code: the repository layout (two levels) and the serving package's modules, both ways."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 
@@ -52,3 +53,30 @@ def test_every_folder_is_listed():
 def test_the_parser_reads_nesting_and_lists():
     text = "## Repository layout\n\n```\ntools/   what\n  bench/   b\n  a.py, b.py   files\nMakefile  m\n```\n"
     assert listed_layout(text) == ["tools/", "tools/bench/", "tools/a.py", "tools/b.py", "Makefile"]
+
+
+def listed_modules(text: str) -> set[str]:
+    """The modules the serving-package table names, as paths under function/penguins/ without .py."""
+    section = re.search(r"## The serving package, by concern\n(.*?)\n## ", text, re.S)
+    assert section, "docs/architecture.md has no '## The serving package, by concern' section"
+    names = set()
+    for cell in re.findall(r"^\| (`[^|]+`) \|", section.group(1), re.M):
+        names.update(re.findall(r"`([\w/.]+)`", cell))
+    return {name.removesuffix("/__init__") for name in names}
+
+
+def serving_modules() -> set[str]:
+    """Every module, package and data file of the serving package, as a path under function/penguins/ without .py."""
+    package = ROOT / "function" / "penguins"
+    found = set()
+    for path in package.rglob("*"):
+        docstring_only = path.name == "__init__.py" and len(ast.parse(path.read_text()).body) <= 1
+        if path.suffix in (".py", ".json", ".html") and not docstring_only:
+            found.add(path.relative_to(package).as_posix().removesuffix(".py").removesuffix("/__init__"))
+    return found
+
+
+def test_the_serving_table_names_every_module_and_only_modules():
+    listed, present = listed_modules(ARCHITECTURE.read_text()), serving_modules()
+    assert sorted(present - listed) == [], "add these modules to docs/architecture.md's table"
+    assert sorted(listed - present) == [], "docs/architecture.md's table names modules that do not exist"
