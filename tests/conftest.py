@@ -32,6 +32,11 @@ ENV_VARS = (
     "GOOGLE_CLOUD_PROJECT",
     "GCP_PROJECT",
     "STORAGE_EMULATOR_HOST",
+    # Where the storage reader gets a token (function/penguins/gcs_reader.py): none leaks in from the machine.
+    "GCE_METADATA_HOST",
+    "GCE_METADATA_IP",
+    "K_SERVICE",
+    "GOOGLE_APPLICATION_CREDENTIALS",
 )
 
 from examples import ADELIE, SEED_EXAMPLES  # noqa: E402, F401 (the tests import them from here)

@@ -44,6 +44,7 @@ MAX_BACKOFF_SECONDS = 1.0
 MAX_METADATA_BYTES = 1 << 20
 MAX_OBJECT_BYTES = 256 << 20
 CHUNK_BYTES = 1 << 16
+ERROR_BODY_BYTES = 1 << 12
 INSTALL_HINT = (
     "no metadata server answered and STORAGE_EMULATOR_HOST is unset, so Application Default Credentials are "
     "needed, and they need google-auth: `pip install google-auth requests` (the development set, "
@@ -135,16 +136,17 @@ def _get(endpoint: Endpoint, path: str, headers: Mapping[str, str], deadline: fl
         chunks, size = [], 0
         _bound_read(connection, deadline)
         response = connection.getresponse()
-        while True:
+        limit = max_bytes if response.status == 200 else ERROR_BODY_BYTES  # an error's body: its start, for logs
+        while size <= limit:
             _bound_read(connection, deadline)
             chunk = response.read(CHUNK_BYTES)
             if not chunk:
                 break
             size += len(chunk)
-            if size > max_bytes:
-                raise GcsError("storage sent more bytes than the object has", f"over {max_bytes} bytes from {path}")
             chunks.append(chunk)
-        return _Answer(response.status, response.headers, b"".join(chunks))
+        if size > limit and response.status == 200:
+            raise GcsError("storage sent more bytes than the object has", f"over {max_bytes} bytes from {path}")
+        return _Answer(response.status, response.headers, b"".join(chunks)[:limit])
     finally:
         connection.close()
 
@@ -176,8 +178,9 @@ def _get_with_retries(
         if time.monotonic() + pause >= deadline:
             break
         time.sleep(pause)
+    tries = attempt + 1
     raise GcsError(
-        f"{what} did not answer or failed (after {attempt + 1} tries)",
+        f"{what} did not answer or failed; gave up after {tries} {'try' if tries == 1 else 'tries'}",
         f"{what} at {endpoint.scheme}://{endpoint.host}:{endpoint.port}{path}: {problem}",
     )
 

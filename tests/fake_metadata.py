@@ -1,0 +1,101 @@
+"""A loopback stand-in for the metadata server: tokens with an expiry, refusals, a hang; google-auth's calls too."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from loopback_http import send_json
+
+ACCOUNT_PATH = "/computeMetadata/v1/instance/service-accounts/default/?"
+TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"
+ACCOUNT = {
+    "email": "penguin-species@fake-project.iam.gserviceaccount.com",
+    "scopes": ["https://www.googleapis.com/auth/cloud-platform"],
+    "aliases": ["default"],
+}
+HANG_SECONDS = 30.0  # a hung answer is released by then at the latest, so no server thread outlives a test long
+
+
+class FakeMetadata:
+    """Answers as the metadata server does (only requests with Metadata-Flavor: Google): probes, account, token."""
+
+    def __init__(self, expires_in: float = 3600):
+        self.expires_in = expires_in
+        self.refuse_status: int | None = None  # answer the token request with this status instead
+        self.garbage: bytes | None = None  # answer the token request with these bytes (status 200)
+        self.hanging = threading.Event()  # while set, the token request is never answered
+        self.issued: dict[str, float] = {}  # token -> wall-clock expiry
+        self.token_requests = 0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if self.headers.get("Metadata-Flavor") != "Google":  # as the real one: refused without it
+                    send_json(self, 403, b'{"error": "Missing Metadata-Flavor:Google header."}')
+                elif self.path in ("/", "/computeMetadata/v1/"):  # the probes: ours, and google-auth's
+                    self._send_flavored(200, b"instance/\nproject/\n", "application/text")
+                elif self.path.startswith(ACCOUNT_PATH):  # google-auth asks which account before its token
+                    self._send_flavored(200, json.dumps(ACCOUNT).encode(), "application/json")
+                elif self.path.startswith("/computeMetadata/v1/project/project-id"):
+                    self._send_flavored(200, b"fake-project", "application/text")
+                elif self.path.split("?")[0] == TOKEN_PATH:
+                    fake.token_requests += 1
+                    self._answer_token()
+                else:
+                    self._send_flavored(404, b"not found", "text/html")
+
+            def _answer_token(self) -> None:
+                deadline = time.monotonic() + HANG_SECONDS
+                while fake.hanging.is_set() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                if fake.refuse_status is not None:
+                    self._send_flavored(fake.refuse_status, b"refused", "text/html")
+                elif fake.garbage is not None:
+                    self._send_flavored(200, fake.garbage, "application/json")
+                else:
+                    token = fake.issue()
+                    body = {"access_token": token, "expires_in": fake.expires_in, "token_type": "Bearer"}
+                    self._send_flavored(200, json.dumps(body).encode(), "application/json")
+
+            def _send_flavored(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Metadata-Flavor", "Google")
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"http://{self.host}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def issue(self) -> str:
+        """A new token, valid for expires_in seconds."""
+        token = "ya29.fake-" + secrets.token_hex(8)
+        self.issued[token] = time.time() + self.expires_in
+        return token
+
+    def valid(self, authorization: str | None) -> bool:
+        """True for `Bearer <a token this server issued and that has not expired>`."""
+        token = (authorization or "").removeprefix("Bearer ")
+        return token in self.issued and time.time() < self.issued[token]
+
+    def __enter__(self) -> FakeMetadata:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.hanging.clear()
+        self.server.shutdown()
+        self.server.server_close()
