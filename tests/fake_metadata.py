@@ -6,9 +6,8 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from loopback_http import send_json
+from loopback_http import LoopbackService, QuietHandler, send_json
 
 ACCOUNT_PATH = "/computeMetadata/v1/instance/service-accounts/default/?"
 TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"
@@ -20,7 +19,7 @@ ACCOUNT = {
 HANG_SECONDS = 30.0  # a hung answer is released by then at the latest, so no server thread outlives a test long
 
 
-class FakeMetadata:
+class FakeMetadata(LoopbackService):
     """Answers as the metadata server does (only requests with Metadata-Flavor: Google): probes, account, token."""
 
     def __init__(self, expires_in: float = 3600):
@@ -32,12 +31,7 @@ class FakeMetadata:
         self.token_requests = 0
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if self.headers.get("Metadata-Flavor") != "Google":  # as the real one: refused without it
                     send_json(self, 403, b'{"error": "Missing Metadata-Flavor:Google header."}')
@@ -74,11 +68,8 @@ class FakeMetadata:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        super().__init__(Handler)
         self.host = f"127.0.0.1:{self.server.server_address[1]}"
-        self.url = f"http://{self.host}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def issue(self) -> str:
         """A new token, valid for expires_in seconds."""
@@ -91,11 +82,6 @@ class FakeMetadata:
         token = (authorization or "").removeprefix("Bearer ")
         return token in self.issued and time.time() < self.issued[token]
 
-    def __enter__(self) -> FakeMetadata:
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc) -> None:
-        self.hanging.clear()
-        self.server.shutdown()
-        self.server.server_close()
+        self.hanging.clear()  # a hung answer ends now, so shutting down does not wait for it
+        super().__exit__(*exc)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import http.client
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from loopback_http import send_json
+from loopback_http import LoopbackService, QuietHandler, send_json
 
 
-class FaultProxy:
+class FaultProxy(LoopbackService):
     """Forwards every request to the upstream server, unless told otherwise.
 
     failing: while set, every request gets a 500. scripted: (status, body) answers given first, one per
@@ -30,12 +29,7 @@ class FaultProxy:
         self.seen: list[tuple[str, str | None]] = []  # (path, Authorization) of every request
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
@@ -72,15 +66,4 @@ class FaultProxy:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
