@@ -79,13 +79,13 @@ def test_the_token_is_fetched_once_and_sent_on_every_call(gcs, proxy, metadata):
 
 def test_the_token_is_replaced_shortly_before_it_expires(gcs, proxy, metadata):
     publish(str(BUNDLED_MODEL), URI, gcs.client)
-    metadata.expires_in = 1.0  # replaced at half its life when that is under TOKEN_EARLY_SECONDS
+    metadata.expires_in = 4.0  # replaced at half its life when that is under TOKEN_EARLY_SECONDS
     source = reader(proxy, metadata)
     source.stat(LOCATION.pointer, soon())
     source.stat(LOCATION.pointer, soon())
     assert metadata.token_requests == 1
-    time.sleep(0.6)
-    source.stat(LOCATION.pointer, soon())  # the old token is still valid for 0.4 s, and not used any more
+    time.sleep(2.2)
+    source.stat(LOCATION.pointer, soon())  # the old token is still valid for 1.8 s, and not used any more
     assert metadata.token_requests == 2
     assert len({auth for _, auth in proxy.seen}) == 2
 
@@ -144,7 +144,7 @@ def test_retries_stop_at_the_deadline(gcs, proxy, metadata):
     started = time.monotonic()
     with pytest.raises(GcsError, match=r"the model store did not answer or failed; gave up after \d+ tr") as caught:
         reader(proxy, metadata).stat(LOCATION.pointer, soon(1.0))
-    assert time.monotonic() - started < 1.0 + 0.3
+    assert time.monotonic() - started < 1.0 + 0.5
     assert "127.0.0.1" not in str(caught.value) and "127.0.0.1" in caught.value.detail  # the host: logs only
 
 
@@ -354,7 +354,7 @@ def test_each_storage_failure_is_a_degraded_health_and_the_bundled_model_answers
     health = client.get("/health").get_json()
     metadata.hanging.clear()
     assert response.status_code == 200 and response.headers["X-Model-Source"] == "bundled"
-    assert elapsed < LOAD_TIMEOUT_SECONDS + 2  # the bound, plus loading the bundled model
+    assert elapsed < LOAD_TIMEOUT_SECONDS + 3  # the bound, plus loading the bundled model
     assert health["status"] == "degraded" and reason in health["reason"]
     assert "127.0.0.1" not in json.dumps(health)
 
