@@ -31,7 +31,7 @@ from penguins.gcs_reader import (
 )
 from penguins.store import GcsLocation
 from procs import free_port
-from test_gcs import URI
+from test_gcs import URI, wait_for
 from training.publish import publish
 
 LOCATION = GcsLocation.parse(URI)
@@ -296,6 +296,33 @@ def test_the_platform_path_serves_the_bucket_s_model_with_a_token(gcs, proxy, me
     assert response.headers["X-Model-Source"] == f"{URI}/artifacts/{version}"
     assert client.get("/health").get_json()["status"] == "ok"
     assert proxy.seen and all(metadata.valid(auth) for _, auth in proxy.seen)
+
+
+def test_a_real_server_as_deployed_checks_the_pointer_with_fresh_tokens(
+    gcs, proxy, metadata, start_server, small_artifact
+):
+    """functions-framework, MODEL_EXPECTED_VERSION, a refresh a second, tokens living 4 s: none is ever refused."""
+    deployed = publish(str(BUNDLED_MODEL), URI, gcs.client)
+    refused = []
+    proxy.require_token = lambda authorization: metadata.valid(authorization) or refused.append(authorization)
+    metadata.expires_in = 4.0
+    server = start_server(
+        MODEL_URI=URI,
+        MODEL_EXPECTED_VERSION=deployed,
+        MODEL_REFRESH_SECONDS="1",
+        STORAGE_EMULATOR_HOST=proxy.url,
+        GCE_METADATA_HOST=metadata.host,
+    )
+    assert server.post_json("/predict", ADELIE)[2]["model_version"] == deployed
+    newer = publish(str(small_artifact[0]), URI, gcs.client, force=True)
+    wait_for(lambda: server.post_json("/predict", ADELIE)[2]["model_version"] == newer, timeout=15, interval=0.2)
+    deadline = time.monotonic() + 3  # past the first token's replacement (at 2 s), requests driving the checks
+    while time.monotonic() < deadline:
+        server.post_json("/predict", ADELIE)
+        time.sleep(0.2)
+    assert server.request("GET", "/health")[2]["status"] == "ok"
+    assert metadata.token_requests >= 2 and refused == []
+    assert proxy.seen and all(auth.removeprefix("Bearer ") in metadata.issued for _, auth in proxy.seen)
 
 
 def _refuse(status):
