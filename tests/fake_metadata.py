@@ -1,4 +1,4 @@
-"""A loopback stand-in for the metadata server: tokens with an expiry, refusals, a hang; google-auth's calls too."""
+"""A loopback stand-in for the metadata server (and an OAuth token endpoint): tokens with expiry, refusals, a hang."""
 
 from __future__ import annotations
 
@@ -9,18 +9,12 @@ import time
 
 from loopback_http import LoopbackService, QuietHandler, send_json
 
-ACCOUNT_PATH = "/computeMetadata/v1/instance/service-accounts/default/?"
 TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"
-ACCOUNT = {
-    "email": "penguin-species@fake-project.iam.gserviceaccount.com",
-    "scopes": ["https://www.googleapis.com/auth/cloud-platform"],
-    "aliases": ["default"],
-}
 HANG_SECONDS = 30.0  # a hung answer is released by then at the latest, so no server thread outlives a test long
 
 
 class FakeMetadata(LoopbackService):
-    """Answers as the metadata server does (only requests with Metadata-Flavor: Google): probes, account, token."""
+    """Answers as the metadata server does (only requests with Metadata-Flavor: Google): the probe, the token."""
 
     def __init__(self, expires_in: float = 3600):
         self.expires_in = expires_in
@@ -35,17 +29,18 @@ class FakeMetadata(LoopbackService):
             def do_GET(self) -> None:
                 if self.headers.get("Metadata-Flavor") != "Google":  # as the real one: refused without it
                     send_json(self, 403, b'{"error": "Missing Metadata-Flavor:Google header."}')
-                elif self.path in ("/", "/computeMetadata/v1/"):  # the probes: ours, and google-auth's
+                elif self.path == "/computeMetadata/v1/":  # the reader's probe
                     self._send_flavored(200, b"instance/\nproject/\n", "application/text")
-                elif self.path.startswith(ACCOUNT_PATH):  # google-auth asks which account before its token
-                    self._send_flavored(200, json.dumps(ACCOUNT).encode(), "application/json")
-                elif self.path.startswith("/computeMetadata/v1/project/project-id"):
-                    self._send_flavored(200, b"fake-project", "application/text")
                 elif self.path.split("?")[0] == TOKEN_PATH:
                     fake.token_requests += 1
                     self._answer_token()
                 else:
                     self._send_flavored(404, b"not found", "text/html")
+
+            def do_POST(self) -> None:  # an OAuth token endpoint: a service account key file's token_uri
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                fake.token_requests += 1
+                self._answer_token()
 
             def _answer_token(self) -> None:
                 deadline = time.monotonic() + HANG_SECONDS

@@ -123,8 +123,19 @@ def test_a_hanging_metadata_server_costs_the_deadline_and_no_more(gcs, proxy, me
     assert time.monotonic() - started < 1.5 + 0.5
 
 
-def test_a_token_answer_that_is_not_json_is_refused(gcs, proxy, metadata):
-    metadata.garbage = b"<html>captive portal</html>"
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"<html>captive portal</html>",
+        b'{"expires_in": 3599}',
+        b'{"access_token": "ya29.x", "expires_in": NaN}',  # json.loads takes NaN: a token that never expires
+        b'{"access_token": "ya29.x", "expires_in": 0}',
+        b'{"access_token": "", "expires_in": 3599}',
+    ],
+    ids=["html", "no-token", "nan-expiry", "zero-expiry", "empty-token"],
+)
+def test_a_token_answer_that_is_not_a_usable_token_is_refused(gcs, proxy, metadata, garbage):
+    metadata.garbage = garbage
     with pytest.raises(CredentialsError, match="not JSON with access_token"):
         reader(proxy, metadata).stat(LOCATION.pointer, soon())
 
@@ -261,17 +272,46 @@ def test_which_credentials_each_place_gets(metadata):
     assert time.monotonic() - started < gcs_reader.PROBE_TIMEOUT_SECONDS + 0.2
 
 
+def service_account_key_file(folder, token_uri: str):
+    """An ADC key file as `gcloud iam service-accounts keys create` writes one, its token_uri on loopback."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path = folder / "key.json"
+    info = {
+        "type": "service_account",
+        "project_id": "fake-project",
+        "private_key_id": "fake",
+        "private_key": pem.decode(),
+        "client_email": "penguin-laptop@fake-project.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": token_uri,
+    }
+    path.write_text(json.dumps(info))
+    return path
+
+
 def test_the_fallback_reads_with_application_default_credentials(gcs, proxy, metadata, tmp_path, monkeypatch):
-    """google-auth (installed here) finds credentials as on a laptop or VM: here, its own metadata-server path."""
+    """google-auth (installed here) signs as a laptop's ADC does; the token comes from the fake's token endpoint."""
     publish(str(BUNDLED_MODEL), URI, gcs.client)
-    monkeypatch.setenv("GCE_METADATA_HOST", metadata.host)  # google-auth's variables, read by google-auth
-    monkeypatch.setenv("GCE_METADATA_IP", metadata.host)
-    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))  # no gcloud ADC file of this machine's user
+    monkeypatch.setenv(
+        "GOOGLE_APPLICATION_CREDENTIALS", str(service_account_key_file(tmp_path, f"{metadata.url}/token"))
+    )
     source = GcsReader(BUCKET, proxy.url, AdcTokens())
     assert json.loads(source.read(LOCATION.pointer, soon())[0])["version"]
     source.stat(LOCATION.pointer, soon())
     assert metadata.token_requests == 1
     assert proxy.seen and all(metadata.valid(auth) for _, auth in proxy.seen)
+
+
+def test_without_application_default_credentials_the_fallback_says_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))  # no gcloud ADC file, whatever this machine's user has
+    started = time.monotonic()
+    with pytest.raises(CredentialsError, match="gcloud auth application-default login"):
+        AdcTokens().token(soon())
+    assert time.monotonic() - started < 0.5  # google-auth's own metadata probe would take seconds
 
 
 # As the function shows it

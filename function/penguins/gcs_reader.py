@@ -50,6 +50,10 @@ INSTALL_HINT = (
     "needed, and they need google-auth: `pip install google-auth requests` (the development set, "
     "requirements.txt, has both), then `gcloud auth application-default login`"
 )
+NO_ADC = (
+    "no metadata server answered and no Application Default Credentials are set up: run "
+    "`gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS)"
+)
 
 
 class GcsError(StorageError):
@@ -239,7 +243,10 @@ class MetadataTokens(_CachedToken):
             )
         try:
             data = json.loads(answer.body)
-            return str(data["access_token"]), float(data["expires_in"])
+            token, expires_in = str(data["access_token"]), float(data["expires_in"])
+            if not token or not 0 < expires_in < 1e6:  # also refuses NaN, which would never expire
+                raise ValueError(expires_in)
+            return token, expires_in
         except (ValueError, KeyError, TypeError):
             raise CredentialsError(
                 "the metadata server's token answer is not JSON with access_token and expires_in",
@@ -257,10 +264,16 @@ class AdcTokens(_CachedToken):
     def _fetch(self, deadline: float) -> tuple[str, float]:
         try:
             import google.auth
+            import google.auth._cloud_sdk
             import google.auth.exceptions
             import google.auth.transport.requests
         except ImportError:
             raise CredentialsError(INSTALL_HINT) from None
+        # Without a credentials file google-auth would probe the metadata server again, for up to 9 s: ours
+        # has already had no answer, so say at once what to set up.
+        well_known = google.auth._cloud_sdk.get_application_default_credentials_path()
+        if not os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") and not os.path.exists(well_known):
+            raise CredentialsError(NO_ADC)
         try:
             if self._credentials is None:
                 self._credentials, _ = google.auth.default(scopes=[READ_ONLY_SCOPE])
@@ -268,10 +281,8 @@ class AdcTokens(_CachedToken):
             timeout = max(0.1, min(CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS, deadline - time.monotonic()))
             request = google.auth.transport.requests.Request()
             credentials.refresh(lambda *args, **kw: request(*args, **{**kw, "timeout": timeout}))  # else 120 s
-        except google.auth.exceptions.DefaultCredentialsError:
-            raise CredentialsError(
-                "no Application Default Credentials are set up: run `gcloud auth application-default login`"
-            ) from None
+        except google.auth.exceptions.DefaultCredentialsError as exc:
+            raise CredentialsError(NO_ADC, f"google-auth: {exc}") from None
         except google.auth.exceptions.GoogleAuthError as exc:
             raise CredentialsError(
                 "Application Default Credentials gave no access token: run `gcloud auth application-default login`",
