@@ -93,7 +93,7 @@ def test_a_model_published_after_the_deploy_is_served_within_the_refresh_interva
     newer = publish(
         str(small_artifact[0]), URI, gcs.client, force=True
     )  # published after the deploy, before this start
-    refresh_seconds = 8  # a loaded 2-CPU machine takes seconds to import google-cloud-storage
+    refresh_seconds = 8  # a loaded 2-CPU machine is slow to start the server
     server = start_server(MODEL_URI=URI, MODEL_EXPECTED_VERSION=deployed, MODEL_REFRESH_SECONDS=str(refresh_seconds))
     started = time.monotonic()
     seen = []
@@ -124,8 +124,8 @@ def test_the_storage_path_benchmark_times_each_part_of_a_real_download(gcs):
     publish(str(BUNDLED_MODEL), URI, gcs.client)
     parts = storage_parts(Path(sys.executable).parent, {"MODEL_URI": URI, "STORAGE_EMULATOR_HOST": gcs.url})
     names = [part["part"] for part in parts]
-    assert names[0] == "import google.cloud.storage" and names[-1] == "sha256 and manifest verified"
+    assert names[0].startswith("the reader") and names[-1] == "sha256 and manifest verified"
     model_kb = (BUNDLED_MODEL / "model.json").stat().st_size / 1024
     assert f"model.json read ({model_kb:.0f} KB)" in names
     assert all(part["ms"] >= 0 for part in parts)
-    assert parts[0]["mb"] > 1  # the library's import is most of the path's memory
+    assert sum(part["mb"] for part in parts) < 5  # the storage library's import alone was 24.5 MiB

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -280,27 +281,34 @@ def test_storage_calls_give_up_in_seconds_not_minutes(gcs, tmp_path):
     assert time.monotonic() - started < 15  # the client library's default retry would take ~120 s
 
 
-def test_the_storage_client_is_made_once(gcs, small_artifact, tmp_path):
+def test_the_storage_reader_is_made_once(gcs, small_artifact, tmp_path):
     from penguins.model.store import GcsSource
 
     publish(str(small_artifact[0]), URI, gcs.client)
     source = GcsSource(URI, str(tmp_path / "cache"))
     source.update(None)
-    client = source._client
+    reader = source._client
     source.pointer_generation()
     source.update(None)
-    assert source._client is client is not None
+    assert source._client is reader is not None
 
 
-def test_google_cloud_storage_is_imported_only_for_gs_uris():
+@pytest.mark.parametrize("model_uri", ["bundled", URI])
+def test_serving_imports_neither_google_cloud_storage_nor_google_auth(gcs, small_artifact, model_uri):
+    """The deployed set has neither: the pointer and the artifact come through penguins.model.gcs_reader."""
+    version = publish(str(small_artifact[0]), URI, gcs.client)
     code = (
         "import sys, json, functions_framework\n"
         f"app = functions_framework.create_app('predict', {str(ROOT / 'function' / 'main.py')!r})\n"
         "from starlette.testclient import TestClient\n"
-        "client = TestClient(app)\n"
-        f"assert client.post('/predict', json={ADELIE!r}).status_code == 200\n"
-        "print('google.cloud.storage' in sys.modules)\n"
+        f"answer = TestClient(app).post('/predict', json={ADELIE!r}).json()\n"
+        "heavy = ('google.cloud.storage', 'google.auth', 'google.api_core', 'requests')\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(heavy))\n"
+        "print(json.dumps([answer['model_version'], loaded]))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "MODEL_URI": model_uri} if model_uri != "bundled" else dict(os.environ)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "False"
+    answered, loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (answered == version) == (model_uri == URI)
+    assert loaded == []

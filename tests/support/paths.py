@@ -22,5 +22,10 @@ ENV_VARS = (
     "GOOGLE_CLOUD_PROJECT",
     "GCP_PROJECT",
     "STORAGE_EMULATOR_HOST",
+    # Where the storage reader gets a token (function/penguins/model/gcs_reader.py): none leaks in from the machine.
+    "GCE_METADATA_HOST",
+    "GCE_METADATA_IP",
+    "K_SERVICE",
+    "GOOGLE_APPLICATION_CREDENTIALS",
 )
 BUCKET = "models"

@@ -102,20 +102,17 @@ def _measure_parts() -> list[dict]:
         parts.append({"part": name, "ms": round((now - started) * 1e3, 1), "mb": round(now_rss - rss, 1)})
         started, rss = time.perf_counter(), _rss_mb()
 
-    store._storage_module()
-    step("import google.cloud.storage")
     source = store.GcsSource(os.environ["MODEL_URI"], tempfile.mkdtemp(prefix="bench-parts-"))
-    source._bucket()
-    step("storage.Client() (credentials: anonymous against the emulator)")
+    reader = source._bucket()
+    step("the reader (credentials: none against the emulator)")
     source.pointer_generation()
     step("current.json's metadata (the refresh check)")
     version, _ = source.read_pointer()
-    step("current.json read")
+    step("current.json read (metadata, then that generation)")
     files = {}
     for filename in store.ARTIFACT_FILES:
         name = source.location.artifact_file(version, filename)
-        blob = source._bucket().blob(name)  # as GcsSource.fetch_version reads it, crc32c checked by the client
-        files[filename] = blob.download_as_bytes(checksum="auto", **source._call_options())
+        files[filename], _ = reader.read(name, source._call_options())  # as GcsSource.fetch_version reads it
         step(f"{filename} read ({len(files[filename]) / 1024:.0f} KB)")
     store.parse_artifact(files[store.MANIFEST_FILE], files[store.MODEL_FILE])
     step("sha256 and manifest verified")

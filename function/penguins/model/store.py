@@ -8,26 +8,25 @@ Bucket layout under gs://BUCKET/PREFIX:
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
 import shutil
 import tempfile
 import threading
+import time
 from typing import Literal, NamedTuple, Protocol
 
 from .. import log
 from ..errors import ArtifactError, StorageError
 from ..settings import VERSION_PATTERN
 from .artifact import ARTIFACT_FILES, MANIFEST_FILE, MODEL_FILE, Artifact, parse_artifact, read_artifact_dir
+from .gcs_reader import GcsError, GcsReader, ObjectMissing
 
 POINTER_FILE = "current.json"
 ARTIFACTS_DIR = "artifacts"
-# Every storage call is bounded: connect and read timeouts, and a retry that gives up after a few
-# seconds (the client library's default retries for two minutes against a dead endpoint).
-CONNECT_TIMEOUT_SECONDS = 2.0
-READ_TIMEOUT_SECONDS = 5.0
+# Every storage operation (a token, the metadata, the bytes, their retries) ends within this many seconds,
+# well inside MODEL_LOAD_TIMEOUT_SECONDS' default; each connect and read is bounded too (gcs_reader.py).
 RETRY_TIMEOUT_SECONDS = 4.0
 
 
@@ -136,29 +135,22 @@ class GcsSource:
         self.location = GcsLocation.parse(uri)
         self.uri = self.location.uri()
         self._cache_dir = cache_dir
-        self._client = None
+        self._client: GcsReader | None = None
         self._client_lock = threading.Lock()
 
-    def _bucket(self):
+    def _bucket(self) -> GcsReader:
         with self._client_lock:
             if self._client is None:
-                self._client = _storage_module().Client()
-            return self._client.bucket(self.location.bucket)
+                self._client = GcsReader.from_environment(self.location.bucket)
+            return self._client
 
-    def _call_options(self) -> dict:
-        from google.cloud.storage.retry import DEFAULT_RETRY
-
-        return {
-            "timeout": (CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
-            "retry": DEFAULT_RETRY.with_timeout(RETRY_TIMEOUT_SECONDS),
-        }
+    def _call_options(self) -> float:
+        """The deadline of one storage operation: its retries and token fetches all fit inside it."""
+        return time.monotonic() + RETRY_TIMEOUT_SECONDS
 
     def pointer_generation(self) -> int | None:
         with _storage_errors(f"checking {self.location.pointer}", self._no_pointer()):
-            blob = self._bucket().get_blob(self.location.pointer, **self._call_options())
-        if blob is None:
-            raise ArtifactError(self._no_pointer())
-        return blob.generation
+            return self._bucket().stat(self.location.pointer, self._call_options()).generation
 
     def _no_pointer(self) -> str:
         return f"there is no {POINTER_FILE} under {self.uri}: publish a model first"
@@ -181,9 +173,8 @@ class GcsSource:
     def read_pointer(self) -> tuple[str, int]:
         """The version current.json names and the pointer's generation (one small download)."""
         with _storage_errors(f"reading {self.location.pointer}", self._no_pointer()):
-            blob = self._bucket().blob(self.location.pointer)
-            data = blob.download_as_bytes(**self._call_options())
-        return parse_pointer(data), blob.generation
+            data, generation = self._bucket().read(self.location.pointer, self._call_options())
+        return parse_pointer(data), generation
 
     def fetch_version(self, version: str) -> Artifact:
         """One version's artifact: from the local cache when it verifies there, else downloaded."""
@@ -197,8 +188,8 @@ class GcsSource:
             with _storage_errors(
                 f"downloading {name}", f"the pointer names version {version}, but its {filename} is not in the bucket"
             ):
-                # checksum="auto": the client compares the bytes with the object's crc32c (or md5).
-                files[filename] = self._bucket().blob(name).download_as_bytes(checksum="auto", **self._call_options())
+                # Pinned to the generation its metadata named, and checked against its md5 (or crc32c).
+                files[filename], _ = self._bucket().read(name, self._call_options())
         artifact = parse_artifact(files[MANIFEST_FILE], files[MODEL_FILE])
         if artifact.version != version:
             raise ArtifactError(
@@ -231,20 +222,8 @@ class GcsSource:
             pass  # the cache only saves a download; serving goes on without it
 
 
-def _storage_module():
-    """google.cloud.storage, imported on first use: only a gs:// MODEL_URI pays for it (~0.13 s)."""
-    was_enabled = gc.isenabled()
-    gc.disable()  # the import builds long-lived objects only: collecting mid-import wastes ~10% of it
-    try:
-        from google.cloud import storage
-    finally:
-        if was_enabled:
-            gc.enable()
-    return storage
-
-
 class _storage_errors:
-    """Turn whatever the storage client raises into StorageError or ArtifactError, with what was being done."""
+    """Turn what the storage reader raises into StorageError or ArtifactError, with what was being done."""
 
     def __init__(self, doing: str, not_found: str):
         self.doing = doing
@@ -254,17 +233,13 @@ class _storage_errors:
         return None
 
     def __exit__(self, kind, exc, tb) -> Literal[False]:
-        if exc is None or not isinstance(exc, Exception) or isinstance(exc, (ArtifactError, StorageError)):
-            return False
-        from google.api_core import exceptions as api
-
-        if isinstance(exc, api.NotFound):
+        if isinstance(exc, ObjectMissing):
             raise ArtifactError(self.not_found) from None
-        # The client raises many unrelated types (requests, google-auth, api-core, checksum mismatches);
-        # all of them mean the same thing here: storage could not give us the bytes. The details go to
-        # the operator's log, not into answers.
-        log.emit("WARNING", f"storage error while {self.doing}: {type(exc).__name__}: {str(exc)[:500]}")
-        raise StorageError(f"{self.doing}: the model store did not answer or failed") from None
+        if isinstance(exc, GcsError):
+            # Hosts, paths and the store's own answers go to the operator's log; /health gets the sentence.
+            log.emit("WARNING", f"storage error while {self.doing}: {exc.detail[:500]}")
+            raise StorageError(f"{self.doing}: {exc}") from None
+        return False
 
 
 def open_source(uri: str, cache_dir: str, bundled: bool = False) -> ArtifactSource:
