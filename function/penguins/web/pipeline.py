@@ -6,12 +6,14 @@ in one place: an ApiError its status and sentence, anything else a logged 500 th
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
+from anyio.lowlevel import RunVar
 
 from .. import codecs, log
 from ..codecs.base import Answered, Decoded, Incoming
@@ -31,6 +33,11 @@ from .routes import Router
 # 32 KiB is ~240 penguins, ~1 ms of work, and each hop to a worker thread costs ~60 us; below it the work
 # holds the loop for less than a millisecond, and the two hops would add 10% or more to it.
 OFFLOAD_FROM_BYTES = 32 * 1024
+# At most this many offloaded requests work at once, as many as the framework's threaded lane had threads
+# (4 per CPU): on one vCPU more would not answer sooner, only hold more batches in memory at once (the
+# worst-case memory that sizes the instance, docs/capacity.md, counts this many). The rest wait their turn.
+OFFLOAD_THREADS = 4 * (os.cpu_count() or 1)
+_offload_limiter: RunVar[anyio.CapacityLimiter] = RunVar("offload_limiter")  # one per event loop, as anyio's own
 INTERNAL_ERROR = {"error": "Internal error; it has been logged.", "detail": []}
 
 
@@ -116,8 +123,15 @@ class App:
 
 
 async def _run(offload: bool, work: Callable, *args: object):
-    """work(*args), in a worker thread when offload is set."""
-    return await run_in_threadpool(work, *args) if offload else work(*args)
+    """work(*args), in a worker thread (one of OFFLOAD_THREADS) when offload is set."""
+    if not offload:
+        return work(*args)
+    try:
+        limiter = _offload_limiter.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(OFFLOAD_THREADS)
+        _offload_limiter.set(limiter)
+    return await anyio.to_thread.run_sync(work, *args, limiter=limiter)
 
 
 def decode_request(codec_module: str, incoming: Incoming) -> tuple:
