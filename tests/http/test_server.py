@@ -1,4 +1,4 @@
-"""The function in a real functions-framework (gunicorn) process on a loopback port."""
+"""The function in a real functions-framework process (gunicorn with uvicorn's worker) on a loopback port."""
 
 from __future__ import annotations
 
