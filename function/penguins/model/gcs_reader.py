@@ -22,7 +22,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Mapping
-from datetime import timezone
+from datetime import UTC
 from typing import Any, NamedTuple, Protocol
 
 from ..errors import StorageError
@@ -289,7 +289,7 @@ class AdcTokens(_CachedToken):
                 f"google-auth: {type(exc).__name__}: {exc}",
             ) from None
         expiry = credentials.expiry  # naive UTC; None for a token without one
-        expires_in = 3600.0 if expiry is None else expiry.replace(tzinfo=timezone.utc).timestamp() - time.time()
+        expires_in = 3600.0 if expiry is None else expiry.replace(tzinfo=UTC).timestamp() - time.time()
         return credentials.token, max(expires_in, 1.0)
 
 
