@@ -74,9 +74,10 @@ def for_document(document: object) -> str:
     return _JSON_CODEC
 
 
-def pick(module: str, incoming: Incoming) -> tuple[ModuleType, Incoming]:
-    """The codec for a request: as named, or for a JSON body the one its parsed envelope names (parsed once)."""
+def pick(module: str, incoming: Incoming) -> ModuleType:
+    """The codec for a request: as named, or for a JSON body the one its parsed envelope names (parsed once,
+    and kept in incoming.document for the codec)."""
     if module == _JSON_CODEC:
-        document = json_document.parse(incoming.body, incoming.max_rows)
-        return codec(for_document(document)), incoming._replace(document=document)
-    return codec(module), incoming
+        incoming.document = json_document.parse(incoming.body, incoming.max_rows)
+        return codec(for_document(incoming.document))
+    return codec(module)

@@ -21,16 +21,27 @@ class Rule(Enum):
     TABLE = "a table's rows, categories in any case: a bad row gets its own error, the others their answers"
 
 
-class Incoming(NamedTuple):
+class Incoming:
     """A request as a codec sees it: the decompressed body and the few headers that shape it."""
 
-    body: bytes
-    content_type: str  # as sent, parameters included
-    accept: str
-    max_rows: int
-    explain: bool = False  # ?explain=true
-    document: object = None  # a JSON body, parsed once by the codec table (None for other bodies)
-    headers: Mapping[str, str] = {}  # lower-case names; only what a codec reads (V2's binary header length)
+    __slots__ = ("body", "content_type", "accept", "max_rows", "explain", "headers", "document")
+
+    def __init__(
+        self,
+        body: bytes,
+        content_type: str,
+        accept: str,
+        max_rows: int,
+        explain: bool = False,  # ?explain=true
+        headers: Mapping[str, str] | None = None,  # lower-case names; what a codec reads (V2's binary header)
+    ):
+        self.body = body
+        self.content_type = content_type  # as sent, parameters included
+        self.accept = accept
+        self.max_rows = max_rows
+        self.explain = explain
+        self.headers = headers or {}
+        self.document: object = None  # a JSON body, parsed once by the codec table (None for other bodies)
 
 
 class Decoded(NamedTuple):

@@ -136,7 +136,7 @@ async def _run(offload: bool, work: Callable, *args: object):
 
 def decode_request(codec_module: str, incoming: Incoming) -> tuple:
     """The codec that reads this request, its reading, and the validated rows (with the explain flag)."""
-    codec, incoming = codecs.pick(codec_module, incoming)
+    codec = codecs.pick(codec_module, incoming)
     decoded: Decoded = codec.decode(incoming)
     rows, explain = validate(decoded)
     return codec, decoded, rows, explain
