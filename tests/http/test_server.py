@@ -38,7 +38,10 @@ def test_seed_examples(server, species):
             422,
         ),
         ("GET", "/nowhere", None, {}, 404),
-        ("GET", "/favicon.ico", None, {}, 404),
+        ("GET", "/favicon.ico", None, {}, 404),  # the framework's own route: JSON all the same (web/framework.py)
+        ("GET", "/robots.txt", None, {}, 404),
+        ("TRACE", "/predict", None, {}, 405),  # a method the framework does not route
+        ("PROPFIND", "/", None, {}, 405),
         ("GET", "/predict", None, {}, 405),
     ],
 )
