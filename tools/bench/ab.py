@@ -4,7 +4,8 @@
 more than most changes cost. This compares the two versions of ours head to head instead, each server
 started cold on CPU 0 and loaded from CPU 1, the one that goes first alternating by round:
   rps     POST /predict requests/s under wrk (the seed's Adelie), --rounds rounds, the median of new / old
-  bulk    rows/s of one 10,000-row request in each bulk format (JSON, CSV, BigQuery, V2), server-side
+  bulk    rows/s of one 10,000-row request in each bulk format (JSON, CSV, BigQuery, V2), server-side, the
+          median of up to 3 rounds taking turns (each round: a fresh server, the best of 4 requests)
   mixed   single predictions' p50/p99 alone and beside back-to-back 10,000-row batches (tools/bench/mixed.py)
 
   python -m tools.bench.ab --lean .venv-lean/bin --old HEAD~1 [--measure rps,bulk,mixed]   (make ab OLD=HEAD~1)
@@ -90,10 +91,7 @@ def main() -> int:
             if "rps" in measures and _rps(args, sources, Path(scratch)) != 0:
                 return 1
             if "bulk" in measures:
-                rates = {name: bulk_rows_per_s(args.lean, sources[name], Path(scratch), name) for name in sources}
-                for way in rates["new"]:
-                    old, new = rates["old"][way], rates["new"][way]
-                    print(f"bulk {way}: old {old:,} rows/s, new {new:,} rows/s, new / old {new / old:.2f}")
+                _bulk(args, sources, Path(scratch))
             if "mixed" in measures:
                 for name in ("old", "new"):
                     figures = singles_during_batches(args.lean, sources[name], Path(scratch), args.duration)
@@ -101,6 +99,20 @@ def main() -> int:
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(Path(scratch) / "old")])
     return 0
+
+
+def _bulk(args: argparse.Namespace, sources: dict[str, Path], scratch: Path) -> None:
+    """Each bulk way in, old and new taking turns for min(--rounds, 3) rounds: the median round's rows/s."""
+    rounds = min(args.rounds, 3)
+    rates: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
+    for round_ in range(rounds):
+        for name in ["old", "new"] if round_ % 2 == 0 else ["new", "old"]:
+            rates[name].append(bulk_rows_per_s(args.lean, sources[name], scratch, name))
+    for way in rates["new"][0]:
+        old = statistics.median(r[way] for r in rates["old"])
+        new = statistics.median(r[way] for r in rates["new"])
+        figures = f"old {old:,.0f} rows/s, new {new:,.0f} rows/s (medians of {rounds} rounds)"
+        print(f"bulk {way}: {figures}, new / old {new / old:.2f}")
 
 
 def _rps(args: argparse.Namespace, sources: dict[str, Path], scratch: Path) -> int:
