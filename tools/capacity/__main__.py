@@ -25,7 +25,7 @@ from pathlib import Path
 from . import memory, plan, report
 from .drive import CpuFigures, combined, measure_cpu
 from .mix import calls, singles
-from .servers import ROOT, Server, ours, seed
+from .servers import ROOT, Server, floor, ours, seed
 
 # The seed's design as its README deploys it: 2 GiB per instance; 1 vCPU (what 2 GiB gets in Cloud
 # Functions' tiers); no concurrency named, so Cloud Run's default of 80.
@@ -67,12 +67,12 @@ def cpu_rounds(servers: dict[str, Server], call_counts: dict[str, int], rounds: 
     try:
         for name, server in servers.items():
             server.first_correct_answer_s()
-            measure_cpu(_pid(server), server.url, calls(name, 50, seed=1))  # warm every path first
+            measure_cpu(_pid(server), server.url, _mix(name, 50, 1))  # warm every path first
         measured: dict[str, dict[str, list[CpuFigures]]] = {name: {"mix": [], "single": []} for name in servers}
         for round_number in range(rounds):
             for name, server in servers.items():
                 share = max(1, call_counts[name] // rounds)
-                measured[name]["mix"].append(measure_cpu(_pid(server), server.url, calls(name, share, round_number)))
+                measured[name]["mix"].append(measure_cpu(_pid(server), server.url, _mix(name, share, round_number)))
                 measured[name]["single"].append(measure_cpu(_pid(server), server.url, singles(share)))
             print(
                 f"      round {round_number + 1}/{rounds}: CPU ms per call "
@@ -90,6 +90,11 @@ def cpu_rounds(servers: dict[str, Server], call_counts: dict[str, int], rounds: 
         if wrong:
             raise RuntimeError(f"{name}: {wrong} wrong answers")
     return out
+
+
+def _mix(name: str, count: int, seed: int) -> list:
+    """The calls of the mix for a system; the floor answers a constant, so it gets single predictions only."""
+    return singles(count) if name == "floor" else calls(name, count, seed)
 
 
 def _pid(server: Server) -> int:
@@ -138,21 +143,25 @@ def main() -> int:
 
     progress(1, f"cold start, ours (bundled model, median of {args.runs})")
     cold_ours = cold_start_s(lambda: ours(lean, log_dir), args.runs)
-    progress(2, f"cold start, the seed's design (median of {args.runs})")
+    progress(2, f"cold start, the seed's design and the fast-lane floor (median of {args.runs} each)")
     cold_seed = cold_start_s(lambda: seed(log_dir), args.runs)
+    cold_floor = cold_start_s(lambda: floor(lean, log_dir), args.runs)
     progress(
         3,
         f"CPU per request: {args.calls} calls of the mix and as many single predictions on ours, "
-        f"{args.seed_calls} on the seed's design, in {args.rounds} rounds taking turns",
+        f"{args.seed_calls} on the seed's design, single predictions on the fast-lane floor, in {args.rounds} "
+        "rounds taking turns",
     )
-    our_server = ours(lean, log_dir, threads=memory.THREADS_PER_VCPU * int(OUR_CPU))
+    our_server = ours(lean, log_dir)
     cpu = cpu_rounds(
-        {"ours": our_server, "seed": seed(log_dir)}, {"ours": args.calls, "seed": args.seed_calls}, args.rounds
+        {"ours": our_server, "seed": seed(log_dir), "floor": floor(lean, log_dir)},
+        {"ours": args.calls, "seed": args.seed_calls, "floor": args.calls},
+        args.rounds,
     )
     our_mix, seed_mix = cpu["ours"]["mix"], cpu["seed"]["mix"]
     our_log_bytes = app_log_bytes_per_request(our_server.log_path)
-    progress(4, f"worst-case memory: {memory.THREADS_PER_VCPU} maximal requests at once, twice, per kind")
-    worst = memory.worst_case(lean, log_dir)
+    progress(4, f"worst-case memory: {OUR_CONCURRENCY} maximal requests at once, twice, per kind")
+    worst = memory.worst_case(lean, log_dir, OUR_CONCURRENCY)
     progress(5, f"memory under a sustained mix: {args.calls} calls on {OUR_CONCURRENCY} connections")
     sustained = memory.sustained_mix(lean, log_dir, args.calls, OUR_CONCURRENCY)
     progress(6, f"the plan, written to {args.out}")
@@ -168,7 +177,7 @@ def main() -> int:
             "load_average_before": round(load_before, 1),
             "load_average_after": round(os.getloadavg()[0], 1),
         },
-        "cold_start_s": {"ours": round(cold_ours, 3), "seed": round(cold_seed, 3)},
+        "cold_start_s": {"ours": round(cold_ours, 3), "seed": round(cold_seed, 3), "floor": round(cold_floor, 3)},
         "cpu": {
             name: {
                 "mix": asdict(cpu[name]["mix"]),

@@ -1,6 +1,7 @@
 """Worst-case memory: the server's peak resident memory under its largest accepted requests, all at once.
 
-As many maximal requests at once as the server has threads (THREADS = 4 per vCPU), twice over, then the
+As many maximal requests at once as an instance takes (the deploy's --concurrency; 4 per vCPU are worked on at
+once, OFFLOAD_THREADS, the rest wait with their bodies), twice over, then the
 kernel's high-water mark (VmHWM) of the server's processes. And a sustained run of the realistic mix, at
 the deployed concurrency, on a fresh server.
 """
@@ -20,7 +21,7 @@ from .servers import Server, ours
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the function's MAX_BODY_BYTES default (penguins/settings.py)
 MAX_BATCH_SIZE = 10_000  # its MAX_BATCH_SIZE default
-THREADS_PER_VCPU = 4  # the Functions Framework's gunicorn: THREADS = 4 x CPUs
+THREADS_PER_VCPU = 4  # web/pipeline.py: OFFLOAD_THREADS, large requests worked at once per CPU
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,14 @@ class MemoryFigures:
     response_mib: float
 
 
-def worst_case(lean_bin: Path, log_dir: Path, vcpus: int = 1, rounds: int = 2) -> MemoryFigures:
-    """Peak memory under THREADS maximal requests at once (every worst request, `rounds` times)."""
-    threads = THREADS_PER_VCPU * vcpus
-    server: Server = ours(lean_bin, log_dir, threads=threads)
+def worst_case(lean_bin: Path, log_dir: Path, in_flight: int, rounds: int = 2) -> MemoryFigures:
+    """Peak memory under `in_flight` maximal requests at once (every worst request, `rounds` times).
+
+    in_flight is the deploy's --concurrency: each request's body is read as it arrives, and at most
+    THREADS_PER_VCPU of them are worked on at once while the rest wait with their bodies.
+    """
+    threads = in_flight
+    server: Server = ours(lean_bin, log_dir)
     with server:
         assert server.process is not None
         idle = resident_mib(server.process.pid)
@@ -146,7 +151,7 @@ def worst_case(lean_bin: Path, log_dir: Path, vcpus: int = 1, rounds: int = 2) -
 
 def sustained_mix(lean_bin: Path, log_dir: Path, call_count: int, connections: int) -> MemoryFigures:
     """Peak memory of a fresh server over `call_count` calls of the realistic mix on `connections` clients."""
-    server = ours(lean_bin, log_dir, threads=THREADS_PER_VCPU)
+    server = ours(lean_bin, log_dir)
     with server:
         assert server.process is not None
         idle = resident_mib(server.process.pid)

@@ -147,7 +147,8 @@ def markdown(figures: dict, designs: dict[str, plan.Design], prices: plan.Prices
         f"{1000 * ours.cpu_s_per_call:.2f} ms of CPU, so CPU, not concurrency, decides the instance count: at "
         f"60 % CPU an instance holds about {plan.TARGET_UTILIZATION / (1 - plan.TARGET_UTILIZATION):.1f} requests "
         f"at a time, far below {plan.TARGET_UTILIZATION * ours.concurrency:.1f} (60 % of {ours.concurrency}). "
-        f"The server runs {THREADS_PER_VCPU} threads per vCPU; up to {ours.concurrency} in flight keeps a few "
+        f"Large requests are worked on at most {THREADS_PER_VCPU} threads per vCPU; up to {ours.concurrency} in "
+        "flight keeps a few "
         "queued instead of starting an instance for each, and bounds the worst-case memory below. A higher "
         "concurrency adds queueing in the instance, not throughput.",
         f"- `--memory {plan.memory_flag(mem['setting_mib'])}`: the worst-case peak is {worst['peak_mib']} MiB "
@@ -179,6 +180,7 @@ def markdown(figures: dict, designs: dict[str, plan.Design], prices: plan.Prices
         f"| log bytes per request (Cloud Logging, platform's entry included) | {ours.log_bytes_per_request:.0f} | "
         f"{seed.log_bytes_per_request:.0f} | |",
         "",
+        *_floor_lines(cpu, cold),
         "The mix is locustfile.py's: 70 % single predictions (real Palmer penguins, jittered), 15 % batches of "
         "2-20, 10 % `GET /health`, 5 % invalid bodies (a 422). The seed's API has no batch, so a batch is one "
         "request per penguin there (and the seed needs `year` and a sex, which its calls carry).",
@@ -187,7 +189,8 @@ def markdown(figures: dict, designs: dict[str, plan.Design], prices: plan.Prices
         "",
         "| load | concurrent | resident MiB at start | peak resident MiB |",
         "|---|---|---|---|",
-        f"| {'; '.join(worst['requests'])} | {THREADS_PER_VCPU} at once, twice each | {worst['idle_mib']} | "
+        f"| {'; '.join(worst['requests'])} | {ours.concurrency} at once ({THREADS_PER_VCPU} worked on at once), "
+        f"twice each | {worst['idle_mib']} | "
         f"**{worst['peak_mib']}** |",
         f"| sustained mix: {'; '.join(sustained['requests'])} | {ours.concurrency} connections | "
         f"{sustained['idle_mib']} | {sustained['peak_mib']} |",
@@ -328,3 +331,19 @@ def _ratio_row(label: str, cpu: dict, workload: str, numerator: str, denominator
     ours = 1000 * cpu["ours"][workload][numerator] / cpu["ours"][workload][denominator]
     seed = 1000 * cpu["seed"][workload][numerator] / cpu["seed"][workload][denominator]
     return f"| {label} | {ours:.3f} | {seed:.3f} | {seed / ours:.1f} |"
+
+
+def _floor_lines(cpu: dict, cold: dict) -> list[str]:
+    """Ours against the framework's fast-lane floor, measured in the same rounds (runs before it had no floor)."""
+    if "floor" not in cpu:
+        return []
+    ours = 1000 * cpu["ours"]["single"]["cpu_s"] / cpu["ours"]["single"]["requests"]
+    floor = 1000 * cpu["floor"]["single"]["cpu_s"] / cpu["floor"]["single"]["requests"]
+    return [
+        "",
+        f"Against the framework's fast-lane floor (`tools/bench/peers/asgi_floor.py`: an async function that reads "
+        f"the body and answers a constant, from the same venv, in the same rounds): a single prediction costs ours "
+        f"{ours:.3f} ms of CPU against the floor's {floor:.3f} ms ({ours / floor:.2f}x), and ours starts in "
+        f"{cold['ours']} s against the floor's {cold.get('floor', 'n/a')} s.",
+        "",
+    ]

@@ -81,12 +81,17 @@ class Server:
         self.stop()
 
 
-def ours(lean_bin: Path, log_dir: Path, threads: int | None = None, **env: str) -> Server:
-    """Our function from a venv of function/requirements.txt alone, THREADS as for a 1-vCPU instance."""
-    if threads is not None:
-        env["THREADS"] = str(threads)
+def ours(lean_bin: Path, log_dir: Path, **env: str) -> Server:
+    """Our function from a venv of function/requirements.txt alone, served as deployed (FUNCTION_USE_ASGI)."""
     port = free_port()
     return Server("ours", function_command(port, bin_dir=lean_bin), ROOT, log_dir / "ours.log", env, port)
+
+
+def floor(lean_bin: Path, log_dir: Path) -> Server:
+    """The framework's fast-lane floor (tools/bench/peers/asgi_floor.py) from the same venv as ours."""
+    port = free_port()
+    source = ROOT / "tools" / "bench" / "peers" / "asgi_floor.py"
+    return Server("floor", function_command(port, source, lean_bin), ROOT, log_dir / "floor.log", {}, port)
 
 
 def seed(log_dir: Path) -> Server:
