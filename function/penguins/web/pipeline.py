@@ -33,10 +33,10 @@ from .routes import Router
 # 32 KiB is ~240 penguins, ~1 ms of work, and each hop to a worker thread costs ~60 us; below it the work
 # holds the loop for less than a millisecond, and the two hops would add 10% or more to it.
 OFFLOAD_FROM_BYTES = 32 * 1024
-# At most this many offloaded requests work at once, as many as the framework's threaded lane had threads
-# (4 per CPU): on one vCPU more would not answer sooner, only hold more batches in memory at once (the
-# worst-case memory that sizes the instance, docs/capacity.md, counts this many). The rest wait their turn.
-OFFLOAD_THREADS = 4 * (os.cpu_count() or 1)
+# At most this many offloaded requests are worked on at once; the rest wait, holding only their bodies. On a
+# vCPU two keep it busy (numpy and orjson release the GIL now and then) and bound the worst-case memory that
+# sizes the instance (docs/capacity.md): 8 maximal requests in flight peaked at 936 MiB with 4 worked on at once.
+OFFLOAD_THREADS = 2 * (os.cpu_count() or 1)
 _offload_limiter: RunVar[anyio.CapacityLimiter] = RunVar("offload_limiter")  # one per event loop, as anyio's own
 INTERNAL_ERROR = {"error": "Internal error; it has been logged.", "detail": []}
 
