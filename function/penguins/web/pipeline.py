@@ -33,11 +33,12 @@ from .routes import Router
 # 32 KiB is ~240 penguins, ~1 ms of work, and each hop to a worker thread costs ~60 us; below it the work
 # holds the loop for less than a millisecond, and the two hops would add 10% or more to it.
 OFFLOAD_FROM_BYTES = 32 * 1024
-# At most this many offloaded requests are worked on at once; the rest wait, holding only their bodies. On a
-# vCPU two keep it busy (numpy and orjson release the GIL now and then) and bound the worst-case memory that
-# sizes the instance (docs/capacity.md): 8 maximal requests in flight peaked at 936 MiB with 4 worked on at once.
+# At most this many large requests (a declared length from OFFLOAD_FROM_BYTES on) are read and worked on at
+# once; the others wait before their bodies are read. On a vCPU two keep it busy (numpy and orjson release the
+# GIL now and then) and bound the worst-case memory that sizes the instance (docs/capacity.md): 8 maximal
+# requests in flight peaked at 936 MiB with 4 worked on at once and their bodies all read.
 OFFLOAD_THREADS = 2 * (os.cpu_count() or 1)
-_offload_limiter: RunVar[anyio.CapacityLimiter] = RunVar("offload_limiter")  # one per event loop, as anyio's own
+_large_request_slots: RunVar[anyio.Semaphore] = RunVar("large_request_slots")  # one per event loop, as anyio's own
 INTERNAL_ERROR = {"error": "Internal error; it has been logged.", "detail": []}
 
 
@@ -104,9 +105,17 @@ class App:
         check: Callable[[ServedModel], None] | None = None,
     ) -> tuple:
         """A prediction through a codec (explain_query: ?explain is read; check: the route's own test of the model)."""
-        settings = self.settings
         explain = parse_explain_flag(call.query_value("explain")) if explain_query and call.query else False
-        headers = call.headers
+        declared = call.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) >= OFFLOAD_FROM_BYTES:
+            async with _large_request_slot():  # its body is read only when it can be worked on
+                return await self._predict(call, codec_module, explain, check)
+        return await self._predict(call, codec_module, explain, check)
+
+    async def _predict(
+        self, call: Call, codec_module: str, explain: bool, check: Callable[[ServedModel], None] | None
+    ) -> tuple:
+        settings, headers = self.settings, call.headers
         body = await bodies.read(
             call.channel, headers.get("content-length"), headers.get("content-encoding"), settings.max_body_bytes
         )
@@ -114,24 +123,28 @@ class App:
             body, headers.get("content-type", ""), headers.get("accept", ""), settings.max_batch_size, explain,
             headers=headers,
         )  # fmt: skip
-        offload = len(body) >= OFFLOAD_FROM_BYTES
-        codec, decoded, rows, explain = await _run(offload, decode_request, codec_module, incoming)
+        if len(body) < OFFLOAD_FROM_BYTES:  # the common request: on the loop, in one go
+            codec, decoded, rows, explain = decode_request(codec_module, incoming)
+            model = await self.model()
+            if check is not None:
+                check(model)
+            return answer_request(codec, decoded, rows, explain, model, settings.log_inputs_fraction)
+        to_thread = anyio.to_thread.run_sync
+        codec, decoded, rows, explain = await to_thread(decode_request, codec_module, incoming)
         model = await self.model()
         if check is not None:
             check(model)
-        return await _run(offload, answer_request, codec, decoded, rows, explain, model, settings.log_inputs_fraction)
+        return await to_thread(answer_request, codec, decoded, rows, explain, model, settings.log_inputs_fraction)
 
 
-async def _run(offload: bool, work: Callable, *args: object):
-    """work(*args), in a worker thread (one of OFFLOAD_THREADS) when offload is set."""
-    if not offload:
-        return work(*args)
+def _large_request_slot() -> anyio.Semaphore:
+    """This event loop's slots for large requests (OFFLOAD_THREADS of them), made on first use."""
     try:
-        limiter = _offload_limiter.get()
+        return _large_request_slots.get()
     except LookupError:
-        limiter = anyio.CapacityLimiter(OFFLOAD_THREADS)
-        _offload_limiter.set(limiter)
-    return await anyio.to_thread.run_sync(work, *args, limiter=limiter)
+        slots = anyio.Semaphore(OFFLOAD_THREADS)
+        _large_request_slots.set(slots)
+        return slots
 
 
 def decode_request(codec_module: str, incoming: Incoming) -> tuple:
