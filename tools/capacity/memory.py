@@ -1,6 +1,6 @@
 """Worst-case memory: the server's peak resident memory under its largest accepted requests, all at once.
 
-As many maximal requests at once as an instance takes (the deploy's --concurrency; 2 per vCPU are worked on at
+As many maximal requests at once as an instance takes (the deploy's --concurrency; one per vCPU is worked on at
 once, OFFLOAD_THREADS, the rest wait with their bodies), twice over, then the
 kernel's high-water mark (VmHWM) of the server's processes. And a sustained run of the realistic mix, at
 the deployed concurrency, on a fresh server.
@@ -21,7 +21,7 @@ from .servers import Server, ours
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the function's MAX_BODY_BYTES default (penguins/settings.py)
 MAX_BATCH_SIZE = 10_000  # its MAX_BATCH_SIZE default
-THREADS_PER_VCPU = 2  # web/pipeline.py: OFFLOAD_THREADS, large requests worked on at once per CPU
+THREADS_PER_VCPU = 1  # web/pipeline.py: OFFLOAD_THREADS, large requests worked on at once per CPU
 
 
 @dataclass(frozen=True)

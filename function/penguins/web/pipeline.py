@@ -34,10 +34,10 @@ from .routes import Router
 # holds the loop for less than a millisecond, and the two hops would add 10% or more to it.
 OFFLOAD_FROM_BYTES = 32 * 1024
 # At most this many large requests (a declared length from OFFLOAD_FROM_BYTES on) are read and worked on at
-# once; the others wait before their bodies are read. On a vCPU two keep it busy (numpy and orjson release the
-# GIL now and then) and bound the worst-case memory that sizes the instance (docs/capacity.md): 8 maximal
-# requests in flight peaked at 936 MiB with 4 worked on at once and their bodies all read.
-OFFLOAD_THREADS = 2 * (os.cpu_count() or 1)
+# once, one per CPU the process may run on; the others wait before their bodies are read. The work is CPU-bound,
+# so more at once would not answer sooner, only hold more in memory: 8 maximal requests in flight on one CPU
+# peaked at 936 MiB with 4 worked on at once and all 8 bodies read, 733 MiB with 4 slots, 549 with 2, 463 with 1.
+OFFLOAD_THREADS = len(os.sched_getaffinity(0))
 _large_request_slots: RunVar[anyio.Semaphore] = RunVar("large_request_slots")  # one per event loop, as anyio's own
 INTERNAL_ERROR = {"error": "Internal error; it has been logged.", "detail": []}
 
