@@ -147,7 +147,7 @@ def markdown(figures: dict, designs: dict[str, plan.Design], prices: plan.Prices
         f"{1000 * ours.cpu_s_per_call:.2f} ms of CPU, so CPU, not concurrency, decides the instance count: at "
         f"60 % CPU an instance holds about {plan.TARGET_UTILIZATION / (1 - plan.TARGET_UTILIZATION):.1f} requests "
         f"at a time, far below {plan.TARGET_UTILIZATION * ours.concurrency:.1f} (60 % of {ours.concurrency}). "
-        f"Large requests are worked on at most {THREADS_PER_VCPU} threads per vCPU; up to {ours.concurrency} in "
+        f"Large requests are worked on {THREADS_PER_VCPU} per vCPU at a time; up to {ours.concurrency} in "
         "flight keeps a few "
         "queued instead of starting an instance for each, and bounds the worst-case memory below. A higher "
         "concurrency adds queueing in the instance, not throughput.",
