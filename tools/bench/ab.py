@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from tools.bench.benchmark import OURS_SOURCE, ROOT, load
+from training.cli import at_least, commands, venv_bin
 
 
 def checkout(revision: str, folder: Path) -> Path:
@@ -26,13 +27,21 @@ def checkout(revision: str, folder: Path) -> Path:
     return folder / "function" / "main.py"
 
 
+@commands("python -m tools.bench.ab")
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lean", type=Path, required=True, help="bin folder of a venv of function/requirements.txt")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench.ab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--lean",
+        type=lambda path: Path(venv_bin(path)),
+        required=True,
+        help="bin folder of a venv of function/requirements.txt",
+    )
     parser.add_argument("--old", required=True, help="the git revision to compare the working tree with")
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk load per server and round")
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=at_least(1), default=6)
+    parser.add_argument("--duration", type=at_least(1), default=10, help="seconds of wrk load per server and round")
+    parser.add_argument("--connections", type=at_least(1), default=8)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as scratch:
         old_source = checkout(args.old, Path(scratch) / "old")
