@@ -51,7 +51,7 @@ class RequestInput(_Open):
     datatype: str = Field(description="FP32, FP64 or an INT/UINT type for a measurement; BYTES for island and sex.")
     parameters: InputParameters | None = None
     data: list[Scalar | list[Scalar]] = Field(  # absent, not null: null is refused (docs/v2.md)
-        default=None,  # type: ignore[assignment]
+        default=None,  # type: ignore[arg-type]
         description="The values, flat, or one array per row for shape [N, 1]; absent when binary_data_size is set.",
     )
 
