@@ -16,6 +16,7 @@ TEST_WORKERS ?= auto
 LOAD_TIME ?= 30s
 PROFILE ?=
 OLD ?= HEAD~1
+MEASURE ?= rps
 TIME_SCALE ?=
 .PHONY: help venv serve serve-gcs test test-slow model tune schemas lock bench ab load capacity peers compare drift clean
 
@@ -40,7 +41,7 @@ $(PEERS)/%/.installed: tools/bench/peers/%.txt
 venv: $(INSTALLED) ## Create .venv with the development set (requirements.txt) and this project installed editable (penguins, training, tools)
 
 serve: $(LEAN)/.installed ## Serve the function on http://127.0.0.1:PORT (default 8080): the real functions-framework, the function's own packages only
-	$(LEAN)/bin/functions-framework --target predict --source function/main.py --host 127.0.0.1 --port $(PORT)
+	$(LEAN)/bin/functions-framework --target predict --source function/main.py --asgi --host 127.0.0.1 --port $(PORT)
 
 serve-gcs: $(INSTALLED) ## The cloud flow locally: fake-gcs-server on GCS_PORT (4443), bundled model published, function on PORT
 	$(BIN)/python -m tools.serve_gcs --gcs-port $(GCS_PORT) --port $(PORT)
@@ -65,14 +66,14 @@ schemas: $(INSTALLED) ## Regenerate function/penguins/request_schemas.json from 
 lock: ## Re-pin function/requirements.txt's transitive dependencies from a fresh venv of its direct pins
 	$(PYTHON) -m tools.lock
 
-bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv of function/requirements.txt alone) against the framework floor; installs wrk when missing
+bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv of function/requirements.txt alone) against the fast-lane floor; installs wrk when missing
 	scripts/test-tools.sh wrk
 	$(LEAN)/bin/python -m compileall -q function tools/bench/peers  # bytecode ahead, as a deployed function has it
 	$(BIN)/python -m tools.bench --lean $(LEAN)/bin
 
-ab: $(INSTALLED) $(LEAN)/.installed ## What a change cost: POST /predict at git revision OLD (HEAD~1) against the working tree, in paired rounds
+ab: $(INSTALLED) $(LEAN)/.installed ## What a change cost at git revision OLD (HEAD~1) against the working tree, paired: MEASURE=rps (default), bulk, mixed
 	scripts/test-tools.sh wrk
-	$(BIN)/python -m tools.bench.ab --lean $(LEAN)/bin --old $(OLD)
+	$(BIN)/python -m tools.bench.ab --lean $(LEAN)/bin --old $(OLD) --measure $(MEASURE)
 
 load: $(INSTALLED) ## Locust, headless, USERS (20) for LOAD_TIME (30s), or PROFILE=baseline|normal|stress|spike (TIME_SCALE=0.1), against a local function or HOST=url
 	$(BIN)/python -m tools.load --host "$(HOST)" --users $(USERS) --time $(LOAD_TIME) --profile "$(PROFILE)" --time-scale "$(TIME_SCALE)"

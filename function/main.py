@@ -26,7 +26,7 @@ finally:
 gc.set_threshold(10_000, *gc.get_threshold()[1:])
 # The framework builds its app after loading this file, with the error middleware its aio module names:
 # ours answers the framework's own errors (its 404s, a 405 for an unrouted method) in JSON (web/framework.py).
-functions_framework.aio.ExceptionHandlerMiddleware = JsonErrors
+setattr(functions_framework.aio, "ExceptionHandlerMiddleware", JsonErrors)  # noqa: B010 (its type differs)
 
 
 @functions_framework.aio.http

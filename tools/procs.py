@@ -47,7 +47,10 @@ def stop_process_group(process: subprocess.Popen) -> None:
 
 
 def function_command(port: int, source: Path | None = None, bin_dir: Path | None = None) -> list[str]:
-    """The real functions-framework serving `predict` from source (default: function/main.py) on loopback."""
+    """The real functions-framework serving `predict` from source (default: function/main.py) on loopback.
+
+    An ASGI (`functions_framework.aio`) function is served with --asgi, as deploy.sh sets FUNCTION_USE_ASGI.
+    """
     source = source or Path(__file__).resolve().parent.parent / "function" / "main.py"
     functions_framework = (bin_dir or Path(sys.executable).parent) / "functions-framework"
     return [
@@ -56,6 +59,9 @@ def function_command(port: int, source: Path | None = None, bin_dir: Path | None
         "predict",
         "--source",
         str(source),
+        # As deployed (FUNCTION_USE_ASGI=true): no unused Flask app is built first. A Flask function (an older
+        # revision under `make ab`, the Flask floor) is served the way it was written.
+        *(["--asgi"] if "functions_framework.aio" in Path(source).read_text() else []),
         "--host",
         "127.0.0.1",
         "--port",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class PenguinError(Exception):
     """Base class of every failure this package reports."""
@@ -19,7 +21,7 @@ class ApiError(PenguinError):
         self.headers = headers or {}
 
     @classmethod
-    def at(cls, loc: list, msg: str, kind: str, headers: dict[str, str] | None = None) -> ApiError:
+    def at(cls, loc: list, msg: str, kind: str, headers: dict[str, str] | None = None) -> Self:
         """The error of one place: the sentence is both the answer's `error` and its one `detail` entry."""
         return cls(msg, [{"loc": loc, "msg": msg, "type": kind}], headers)
 

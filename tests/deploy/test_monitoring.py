@@ -58,7 +58,7 @@ def test_alerts_and_the_dashboard_read_only_metrics_that_exist():
 def low_confidence_penguin() -> dict:
     """A penguin the bundled model answers with a top probability below LOW_CONFIDENCE."""
     from penguins.model.cache import load_served_model
-    from penguins.predict.service import predict
+    from penguins.predict.answers import predict
     from penguins.validation import PENGUIN
 
     model = load_served_model(str(BUNDLED_MODEL))
@@ -115,7 +115,7 @@ def test_the_confidence_distribution_takes_each_answers_top_probability(entries)
     assert matched(metric, entries) == singles
     values = [extract(metric["valueExtractor"], entry) for entry in singles]
     assert all(isinstance(v, float) and 1 / 3 <= v <= 1 for v in values)
-    from penguins.predict.service import CONFIDENCE_BIN_EDGES
+    from penguins.web.log_fields import CONFIDENCE_BIN_EDGES
 
     assert metric["bucketOptions"]["explicitBuckets"]["bounds"] == list(CONFIDENCE_BIN_EDGES)
 

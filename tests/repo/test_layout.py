@@ -61,16 +61,19 @@ def test_every_runtime_dependency_is_pinned_and_the_tests_run_on_those_pins():
                 assert canonical(requirement.name) in pinned, f"{name} needs {requirement}: run `make lock`"
 
 
-def test_serving_a_prediction_imports_neither_pydantic_nor_numpy_nor_a_codec():
+def test_serving_a_prediction_imports_neither_pydantic_nor_numpy_nor_another_format():
     """pydantic (~35 ms), numpy and the other formats' codecs load only on the paths that need them."""
     code = f"""
 import json, sys
 import functions_framework
-from werkzeug.test import Client
+from starlette.testclient import TestClient
 app = functions_framework.create_app("predict", "main.py")
-response = Client(app).post("/predict", json={ADELIE!r})
-assert response.status_code == 200, response.data
-loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("pydantic", "numpy") or ".codecs" in name)
+response = TestClient(app).post("/predict", json={ADELIE!r})
+assert response.status_code == 200, response.content
+other_codecs = ("csv_codec", "bigquery", "v2", "v2_binary")  # the JSON codec reads this request; no other is loaded
+loaded = sorted(
+    name for name in sys.modules if name.split(".")[0] in ("pydantic", "numpy") or name.split(".")[-1] in other_codecs
+)
 print(json.dumps(loaded))
 """
     result = subprocess.run([sys.executable, "-c", code], cwd=FUNCTION_DIR, capture_output=True, text=True, timeout=60)

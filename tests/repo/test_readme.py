@@ -114,9 +114,3 @@ def test_the_example_answers_what_the_document_shows(server, example):
         assert differences == [], f"{example} answers otherwise now: {differences}\nthe answer: {run.stdout}"
     else:
         assert run.stdout.strip() == example.answer.strip(), f"{example} answers otherwise now:\n{run.stdout}"
-
-
-def test_the_readme_stays_one_first_read():
-    """A README for users, under 15 KB (issue 12): performance and reliability details belong in docs/."""
-    size = len((ROOT / "README.md").read_bytes())
-    assert size < 15_000, f"README.md is {size} bytes: move details to docs/ and link them"

@@ -10,7 +10,7 @@ from palmerpenguins import load_penguins
 from penguins.domain import SPECIES
 from penguins.features import measurements_of
 from penguins.model.cache import load_served_model
-from penguins.predict.service import predict
+from penguins.predict.answers import predict
 from penguins.validation import PENGUIN
 from tests.support.data import penguin_rows
 from tests.support.paths import BUNDLED_MODEL
@@ -126,14 +126,16 @@ def test_one_penguin_answers_xgboosts_probabilities_to_six_decimals(model):
     import xgboost as xgb
 
     from penguins.features import encode
-    from penguins.predict.service import predict_response
+    from penguins.predict.answers import answer_rows
+    from penguins.web.log_fields import prediction_fields
 
     booster = xgb.Booster()
     booster.load_model(bytearray(model.artifact.model_bytes))
     penguins = [PENGUIN.validate_python(body) for body in penguin_rows()]
     expected = booster.inplace_predict(np.array([encode(p) for p in penguins]))
     for penguin, probabilities in zip(penguins, expected):
-        answer, logged = predict_response(model, [penguin], is_batch=False)
+        [answer] = answer_rows(model, [penguin])
+        logged = prediction_fields("json", [penguin], [answer], many=False)
         got = [answer["probabilities"][species] for species in SPECIES]
         assert np.abs(np.array(got) - probabilities).max() <= 5e-7 + 1e-6  # rounding, plus the evaluator's bound
         assert all(abs(p * 1e6 - round(p * 1e6)) < 1e-6 for p in got)  # six decimals

@@ -51,8 +51,8 @@ def test_the_real_stdout_gets_whole_lines_from_its_file_descriptor():
     )
 
 
-def test_lines_are_the_same_json_whatever_the_path_and_the_cache_stays_bounded(capsys):
-    paths = [f'/odd "path" \\ {i} \u00e9\n' for i in range(log.MAX_LINE_STARTS + 50)]
+def test_lines_are_json_whatever_the_path(capsys):
+    paths = [f'/odd "path" \\ {i} \u00e9\n' for i in range(50)]
     for path in paths:
         log.request_entry("GET", path, 404, 0.25, "a" * 32, "proj", {"error": f"no {path}"})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -64,4 +64,3 @@ def test_lines_are_the_same_json_whatever_the_path_and_the_cache_stays_bounded(c
         "logging.googleapis.com/trace": f"projects/proj/traces/{'a' * 32}",
         "error": f"no {paths[-1]}",
     }
-    assert len(log._LINE_STARTS) <= log.MAX_LINE_STARTS

@@ -1,30 +1,70 @@
-"""What a change cost: POST /predict's requests/s at a git revision against the working tree, paired.
+"""What a change cost: a git revision against the working tree, paired, in one run.
 
 `make bench` divides ours by the framework floor, and that ratio moves by about 0.05 from run to run here,
-more than most changes cost. This compares the two versions of ours head to head instead: each round
-starts both cold on CPU 0 and loads each with wrk on CPU 1 for --duration seconds, the one that goes first
-alternating; it prints a line per round and the median of new / old.
+more than most changes cost. This compares the two versions of ours head to head instead, each server
+started cold on CPU 0 and loaded from CPU 1, the one that goes first alternating by round:
+  rps     POST /predict requests/s under wrk (the seed's Adelie), --rounds rounds, the median of new / old
+  bulk    rows/s of one 10,000-row request in each bulk format (JSON, CSV, BigQuery, V2), server-side
+  mixed   single predictions' p50/p99 alone and beside back-to-back 10,000-row batches (tools/bench/mixed.py)
 
-  python -m tools.bench.ab --lean .venv-lean/bin --old HEAD~1      (make ab OLD=HEAD~1)
+  python -m tools.bench.ab --lean .venv-lean/bin --old HEAD~1 [--measure rps,bulk,mixed]   (make ab OLD=HEAD~1)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from tools.bench.benchmark import OURS_SOURCE, ROOT, load
+from tools.bench.benchmark import BATCH_SIZE, JSON_HEADERS, OURS_SOURCE, ROOT, Server, load, post
+from tools.bench.formats import bigquery_body, csv_body
+from tools.bench.mixed import report as mixed_report
+from tools.bench.mixed import singles_during_batches
+from tools.examples import field_penguins
+from tools.v2_client import INFER, request_body
 from training.cli import at_least, commands, venv_bin
+
+MEASURES = ("rps", "bulk", "mixed")
 
 
 def checkout(revision: str, folder: Path) -> Path:
     """The revision's tree in a detached worktree under folder; its function's main.py."""
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(folder), revision], check=True)
     return folder / "function" / "main.py"
+
+
+def bulk_bodies(count: int = BATCH_SIZE) -> dict[str, tuple[str, bytes, dict[str, str]]]:
+    """Each bulk way in: its path, the same field penguins as its body, and its headers."""
+    penguins = field_penguins(count)
+    return {
+        "json batch": ("/predict", json.dumps({"instances": penguins}).encode(), JSON_HEADERS),
+        "csv as csv": ("/predict", csv_body(penguins), {"Content-Type": "text/csv", "Accept": "text/csv"}),
+        "bigquery": ("/predict", bigquery_body(penguins), JSON_HEADERS),
+        "v2 binary": (INFER, *request_body(penguins)),
+    }
+
+
+def bulk_rows_per_s(lean: Path, source: Path, log_dir: Path, name: str, repeats: int = 4) -> dict[str, float]:
+    """Rows/s of each bulk way in, from the best server-side latency the function logged (after a warm-up)."""
+    server = Server(lean, source, {}, log_dir, name)
+    rates = {}
+    try:
+        server.first_correct_answer()
+        base = server.url.removesuffix("/predict")
+        for way, (path, body, headers) in bulk_bodies().items():
+            for _ in range(repeats + 1):
+                status, answer = post(base + path, body, timeout=120, headers=headers)
+                assert status == 200, f"{name} {way}: {status} {answer[:200]!r}"
+            lines = [json.loads(line) for line in server.log_path.read_text().split("\n") if '"httpRequest"' in line]
+            best = min(float(line["httpRequest"]["latency"].rstrip("s")) for line in lines[-repeats:])
+            rates[way] = round(BATCH_SIZE / best)
+    finally:
+        server.stop()
+    return rates
 
 
 @commands("python -m tools.bench.ab")
@@ -42,31 +82,50 @@ def main() -> int:
     parser.add_argument("--rounds", type=at_least(1), default=6)
     parser.add_argument("--duration", type=at_least(1), default=10, help="seconds of wrk load per server and round")
     parser.add_argument("--connections", type=at_least(1), default=8)
+    parser.add_argument("--measure", default="rps", help=f"comma-separated, of {', '.join(MEASURES)}")
     args = parser.parse_args()
+    measures = [m.strip() for m in args.measure.split(",") if m.strip()]
+    unknown = [m for m in measures if m not in MEASURES]
+    if unknown:
+        parser.error(f"--measure takes {', '.join(MEASURES)}; got {', '.join(unknown)}")
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as scratch:
         old_source = checkout(args.old, Path(scratch) / "old")
         try:
             # Bytecode ahead for both, as a deployed function has it (this machine sets PYTHONDONTWRITEBYTECODE).
-            subprocess.run([str(args.lean / "python"), "-m", "compileall", "-q", str(old_source.parent)], check=True)
-            subprocess.run([str(args.lean / "python"), "-m", "compileall", "-q", str(OURS_SOURCE.parent)], check=True)
+            for source in (old_source, OURS_SOURCE):
+                subprocess.run([str(args.lean / "python"), "-m", "compileall", "-q", str(source.parent)], check=True)
             sources = {"old": old_source, "new": OURS_SOURCE}
-            print(f"{args.old} (old) against the working tree (new), {args.rounds} rounds of {args.duration} s each")
-            ratios = []
-            for round_ in range(args.rounds):
-                order = ["old", "new"] if round_ % 2 == 0 else ["new", "old"]
-                rps = {}
-                for name in order:
-                    result = load(args.lean, sources[name], Path(scratch), name, args.duration, args.connections)
-                    if result["errors"] or not result["rps"]:
-                        print(f"{name} answered {result['errors']} non-2xx under load", file=sys.stderr)
-                        return 1
-                    rps[name] = result["rps"]
-                ratios.append(rps["new"] / rps["old"])
-                figures = f"old {rps['old']:.0f}, new {rps['new']:.0f} requests/s, new / old {ratios[-1]:.3f}"
-                print(f"round {round_ + 1}: {figures}", flush=True)
-            print(f"median new / old over {len(ratios)} rounds: {statistics.median(ratios):.3f}")
+            print(f"{args.old} (old) against the working tree (new): {', '.join(measures)}")
+            if "rps" in measures and _rps(args, sources, Path(scratch)) != 0:
+                return 1
+            if "bulk" in measures:
+                rates = {name: bulk_rows_per_s(args.lean, sources[name], Path(scratch), name) for name in sources}
+                for way in rates["new"]:
+                    old, new = rates["old"][way], rates["new"][way]
+                    print(f"bulk {way}: old {old:,} rows/s, new {new:,} rows/s, new / old {new / old:.2f}")
+            if "mixed" in measures:
+                for name in ("old", "new"):
+                    figures = singles_during_batches(args.lean, sources[name], Path(scratch), args.duration)
+                    print(mixed_report(figures, name), flush=True)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(Path(scratch) / "old")])
+    return 0
+
+
+def _rps(args: argparse.Namespace, sources: dict[str, Path], scratch: Path) -> int:
+    ratios = []
+    for round_ in range(args.rounds):
+        order = ["old", "new"] if round_ % 2 == 0 else ["new", "old"]
+        rps = {}
+        for name in order:
+            result = load(args.lean, sources[name], scratch, name, args.duration, args.connections)
+            if result["errors"] or not result["rps"]:
+                print(f"{name} answered {result['errors']} non-2xx under load", file=sys.stderr)
+                return 1
+            rps[name] = result["rps"]
+        ratios.append(rps["new"] / rps["old"])
+        print(f"round {round_ + 1}: old {rps['old']:.0f}, new {rps['new']:.0f} requests/s, new / old {ratios[-1]:.3f}")
+    print(f"median new / old over {len(ratios)} rounds: {statistics.median(ratios):.3f}", flush=True)
     return 0
 
 

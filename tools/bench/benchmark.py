@@ -1,14 +1,19 @@
-"""`make bench`: the function from a venv of function/requirements.txt alone, measured against the framework floor.
+"""`make bench`: the function from a venv of function/requirements.txt alone, measured against the fast-lane floor.
 
 Every figure comes from this one run on this machine; compare the ratios, as absolute times drift with load.
 Servers run pinned to CPU 0 (the size of a 1-vCPU function instance), wrk runs on CPU 1.
 
-  in-process   one prediction through the Functions Framework app without a socket, and the predictor alone
-  ablation     what each part of our request path costs over the floor's function (tools/bench/ablation.py)
+The floor is the framework's fast lane: an `@functions_framework.aio.http` function that reads the body and
+answers a constant (tools/bench/peers/asgi_floor.py), served like ours from the same venv (uvicorn with
+httptools and uvloop, FUNCTION_USE_ASGI): no function on this framework answers faster.
+
+  in-process   one prediction through the ASGI app without a socket, the predictor alone, and what each part
+               of our request path costs over the floor's function (tools/bench/inprocess.py)
   HTTP         requests/s, p50/p99 from wrk against POST /predict (the seed's Adelie), ours and the floor,
                in --rounds rounds of floor then ours (fresh servers); the round with the median ratio is shown
-  cold start   process spawn to the first correct prediction (median of --runs): floor, bundled, from GCS as
-               deployed (MODEL_EXPECTED_VERSION) and without it (tools/bench/gcs.py)
+  cold start   process spawn to the first correct prediction (median of --runs): floor, bundled (with and
+               without FUNCTION_USE_ASGI), from GCS as deployed (MODEL_EXPECTED_VERSION) and without it
+  mixed        single predictions' p50/p99 alone and beside back-to-back 10,000-row batches (tools/bench/mixed.py)
   memory       resident memory of the server's process tree after the load, bundled and from GCS
   batch        one request with 10,000 penguins, server-side time from the function's own request log
   formats      the same 10,000 as a CSV file and as a BigQuery request, beside the JSON batch (tools/bench/formats.py)
@@ -37,7 +42,7 @@ from tools.procs import free_port, function_command, stop_process_group, tree_rs
 from training.cli import at_least, commands, output_file, venv_bin
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-FLOOR_SOURCE = ROOT / "tools" / "bench" / "peers" / "floor_function.py"
+FLOOR_SOURCE = ROOT / "tools" / "bench" / "peers" / "asgi_floor.py"  # the fast lane: the yardstick
 OURS_SOURCE = ROOT / "function" / "main.py"
 BATCH_SIZE = 10_000
 
@@ -59,14 +64,14 @@ def post(url: str, payload: bytes, timeout: float = 5.0, headers: dict[str, str]
 class Server:
     """One function server, spawned cold and pinned to CPU 0; stopped by its process group."""
 
-    def __init__(self, lean_bin: Path, source: Path, env: dict[str, str], log_dir: Path, name: str):
+    def __init__(self, lean_bin: Path, source: Path, env: dict[str, str], log_dir: Path, name: str, asgi: bool = True):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/predict"
         self.log_path = log_dir / f"{name}-{self.port}.log"
         self._log = open(self.log_path, "wb")
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            ["taskset", "-c", "0", *function_command(self.port, source, lean_bin)],
+            ["taskset", "-c", "0", *_without_asgi(function_command(self.port, source, lean_bin), asgi)],
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=self._log,
@@ -94,6 +99,11 @@ class Server:
     def stop(self) -> None:
         stop_process_group(self.process)
         self._log.close()
+
+
+def _without_asgi(command: list[str], asgi: bool) -> list[str]:
+    """The command, without --asgi unless asked: the framework then builds its Flask app first, then ours."""
+    return command if asgi else [part for part in command if part != "--asgi"]
 
 
 def lua_string(payload: bytes) -> str:
@@ -130,10 +140,13 @@ def wrk(url: str, body: dict | bytes, duration: int, connections: int, headers: 
     }
 
 
-def cold_start(lean_bin: Path, source: Path, env: dict, log_dir: Path, name: str, runs: int) -> float:
+def cold_start(
+    lean_bin: Path, source: Path, env: dict, log_dir: Path, name: str, runs: int, asgi: bool = True
+) -> float:
+    """Median seconds from spawn to the first correct answer; asgi=False leaves FUNCTION_USE_ASGI out."""
     times = []
     for _ in range(runs):
-        server = Server(lean_bin, source, env, log_dir, name)
+        server = Server(lean_bin, source, env, log_dir, name, asgi)
         try:
             times.append(server.first_correct_answer())
         finally:
@@ -214,18 +227,16 @@ def main() -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="penguin-bench-"))
     os.environ["MODEL_CACHE_DIR"] = str(log_dir / "model-cache")  # a cold cache: every GCS start downloads
 
-    inprocess, ablation = (
-        json.loads(
-            subprocess.run(
-                ["taskset", "-c", "0", str(lean / "python"), "-m", f"tools.bench.{module}"],
-                cwd=ROOT,  # the lean venv has only the function's own set: tools is found from here
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
-        for module in ("inprocess_latency", "ablation")
+    inprocess = json.loads(
+        subprocess.run(
+            ["taskset", "-c", "0", str(lean / "python"), "-m", "tools.bench.inprocess"],
+            cwd=ROOT,  # the lean venv has only the function's own set: tools is found from here
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     )
+    ablation = inprocess["ablation"]
     # The machine's load drifts: rounds of floor then ours, side by side, and the round with the median ratio.
     rounds = [
         (
@@ -239,6 +250,7 @@ def main() -> int:
     cold = {
         "floor": cold_start(lean, FLOOR_SOURCE, {}, log_dir, "floor", args.runs),
         "bundled": cold_start(lean, OURS_SOURCE, {}, log_dir, "ours", args.runs),
+        "bundled_flask_first": cold_start(lean, OURS_SOURCE, {}, log_dir, "ours-no-asgi", args.runs, asgi=False),
     }
     gcs = bench_gcs.gcs_figures(lean, log_dir, args.runs, cold_start, load, (args.duration, args.connections))
     cold["gcs"] = gcs["cold_start_deployed"]
@@ -250,6 +262,9 @@ def main() -> int:
     from tools.bench import v2 as bench_v2  # the Open Inference Protocol's figures, in their own module
 
     v2 = bench_v2.measure(lean, log_dir, args.duration, args.connections, args.rounds)
+    from tools.bench import mixed  # singles beside large batches
+
+    beside_batches = mixed.singles_during_batches(lean, OURS_SOURCE, log_dir, args.duration)
 
     print(
         f"machine: {os.cpu_count()} CPUs, {platform_line()}; servers pinned to CPU 0, wrk -c{args.connections} "
@@ -264,6 +279,10 @@ def main() -> int:
     print(f"| errors under load | {ours['errors']} | {floor['errors']} | |")
     print(
         f"| cold start s, bundled model | {cold['bundled']} | {cold['floor']} | {cold['bundled'] / cold['floor']:.2f} |"
+    )
+    print(
+        f"| cold start s, bundled model, without FUNCTION_USE_ASGI (the framework builds a Flask app first) | "
+        f"{cold['bundled_flask_first']} | {cold['floor']} | {cold['bundled_flask_first'] / cold['floor']:.2f} |"
     )
     print(
         f"| cold start s, model from fake-gcs-server as deployed (MODEL_EXPECTED_VERSION) | {cold['gcs']} | "
@@ -308,6 +327,7 @@ def main() -> int:
         f"({explained['first_server_s']} s for the first, which builds the explanation tables)"
     )
     print(report(formats))
+    print("single predictions beside large batches: " + mixed.report(beside_batches))
     print("\n".join(bench_v2.report(v2)))
     if args.json:
         Path(args.json).write_text(
@@ -324,6 +344,7 @@ def main() -> int:
                     "explain": explained,
                     "formats": formats,
                     "v2": v2,
+                    "singles_beside_batches": beside_batches,
                 },
                 indent=2,
             )

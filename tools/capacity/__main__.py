@@ -1,6 +1,6 @@
 """`make capacity`: measure CPU per request, worst-case memory and cold start, then plan and price the loads.
 
-    python -m capacity --lean .venv-lean/bin        # writes docs/capacity.md and docs/capacity.png
+    python -m tools.capacity --lean .venv-lean/bin        # writes docs/capacity.md and docs/capacity.png
 
 Ours runs from a venv of function/requirements.txt alone (the deployable set); the seed's design is
 the seed peer of tools/bench/peers (`make peers` builds its venv once). Both are pinned to CPU 0, one at a time.

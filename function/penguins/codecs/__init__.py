@@ -19,6 +19,7 @@ BY_MEDIA_TYPE = {
     "application/json": "json_codec",
     "text/csv": "csv_codec",
     "application/csv": "csv_codec",
+    "application/x-ndjson": "ndjson",
 }
 # A JSON body whose top-level object holds this key -> its codec (a penguin never holds these keys).
 BY_ENVELOPE = {

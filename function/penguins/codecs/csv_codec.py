@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import orjson
 from werkzeug.datastructures import MIMEAccept
@@ -63,7 +63,7 @@ def decode(incoming: Incoming) -> Decoded:
 
 def encode(decoded: Decoded, answered: Answered) -> Encoded:
     """CSV with `Accept: text/csv` (the input's columns, then the answer's), JSON otherwise (with each error's line)."""
-    table, as_csv = decoded.context
+    table, as_csv = cast(tuple[Table, bool], decoded.context)
     answers = answered.answers
     if as_csv:
         return Encoded(encode_table(table, answers), CSV_CONTENT_TYPE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import orjson
 from pydantic_core import from_json
 
@@ -43,7 +45,7 @@ def decode(incoming: Incoming) -> Decoded:
 
 def encode(decoded: Decoded, answered: Answered) -> Encoded:
     """The inference response: JSON, or (when any output is asked for in binary) the extension's header and bytes."""
-    request_id, outputs = decoded.context
+    request_id, outputs = cast(tuple[str | None, list[tuple[str, bool]]], decoded.context)
     body, chunks = response(request_id, answered, outputs)
     header = orjson.dumps(body)
     if not chunks:

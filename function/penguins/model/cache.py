@@ -80,11 +80,13 @@ class ModelCache:
 
     async def ready(self) -> ServedModel:
         """The model to answer with; on a cold start, waits (in a worker thread) for the first load."""
-        return self.current() or await asyncio.to_thread(self.get)
+        model = self.current()
+        return model if model is not None else await asyncio.to_thread(self.get)
 
     def get(self) -> ServedModel:
         """The model to answer with, loading it first if needed (blocking); ModelUnavailable when there is none."""
-        return self.current() or self._cold_start()
+        model = self.current()
+        return model if model is not None else self._cold_start()
 
     def status(self) -> ModelStatus:
         """The model (after a cold start if needed) and why it is degraded; ModelUnavailable when none."""
@@ -238,7 +240,7 @@ class ModelCache:
                 f"serving the bundled model {fallback.version} (degraded): {reason}",
                 model_version=fallback.version,
             )
-            return self._model  # type: ignore[return-value]  # set above, never unset
+            return self._model
 
 
 def _unavailable(reason: str) -> ModelUnavailable:

@@ -77,6 +77,6 @@ def answer_rows(model: ServedModel, rows: list[dict | str], explain: bool = Fals
         return [answer]
     penguins = [row for row in rows if not isinstance(row, str)]
     if len(penguins) == len(rows):
-        return predict(model, penguins, explain)  # type: ignore[arg-type]
+        return predict(model, penguins, explain)
     predictions = iter(predict(model, penguins, explain) if penguins else ())
     return [{"error": row} if isinstance(row, str) else next(predictions) for row in rows]
