@@ -73,6 +73,12 @@ TABLE = [
         ["--duration", "at least 1"],
     ),
     ("ab-no-old", [PY, "-m", "tools.bench.ab", "--lean", os.path.dirname(PY)], 2, ["--old"]),
+    (
+        "ab-unknown-measure",
+        [PY, "-m", "tools.bench.ab", "--lean", os.path.dirname(PY), "--old", "HEAD", "--measure", "speed"],
+        2,
+        ["--measure", "speed"],
+    ),
     ("ab-lean-a-file", [PY, "-m", "tools.bench.ab", "--lean", "{file}", "--old", "HEAD"], 2, ["--lean", "is a file"]),
     ("compare-json-a-folder", [PY, "-m", "tools.bench.compare", "--json", "{folder}"], 2, ["--json", "is a folder"]),
     ("compare-unknown-system", [PY, "-m", "tools.bench.compare", "--only", "nginx"], 2, ["--only", "nginx"]),
