@@ -10,6 +10,7 @@ from pydantic_core import from_json
 from .. import SERVICE_NAME
 from ..domain import CATEGORY_FIELDS, MEASUREMENTS, REQUIRED_FIELDS
 from ..errors import InvalidInput, InvalidTensors, MalformedJson
+from ..validation import json_kind
 from . import v2_binary, v2_types
 from .base import Answered, Decoded, Encoded, Incoming, Rule
 from .json_document import parse_strictly
@@ -69,11 +70,11 @@ def parse_header(raw: bytes) -> dict:
             f"The inference request is not valid JSON ({reason}); send {_EXAMPLE}", exc.detail
         ) from None
     if not isinstance(header, dict):
-        got = v2_types.json_kind(header)
+        got = json_kind(header)
         raise _refuse(f"The inference request must be a JSON object; got {got}; send {_EXAMPLE}", [])
     inputs = header.get("inputs")
     if not isinstance(inputs, list) or not inputs:
-        got = "an empty array" if inputs == [] else v2_types.json_kind(inputs) if "inputs" in header else "nothing"
+        got = "an empty array" if inputs == [] else json_kind(inputs) if "inputs" in header else "nothing"
         raise _refuse(f"inputs must be a list of tensors, one per field; got {got}; send {_EXAMPLE}", ["inputs"])
     v2_types.check_request(header)
     return header
@@ -187,9 +188,11 @@ def _columns(header: dict, binary: memoryview, max_rows: int) -> dict[str, list]
     return columns
 
 
-def _describe(tensor: object, position: int, max_rows: int) -> tuple[str, str, int, int | None]:
-    """A valid input's name, datatype, number of values and binary size (None: its data is in the JSON)."""
-    assert isinstance(tensor, dict)  # v2_types.check_request: an object, its fields of the right JSON types
+def _describe(tensor: dict, position: int, max_rows: int) -> tuple[str, str, int, int | None]:
+    """A valid input's name, datatype, number of values and binary size (None: its data is in the JSON).
+
+    v2_types.check_request has checked that it is an object and the JSON type of each of its fields.
+    """
     name = tensor["name"]
     if name not in INPUT_DATATYPES:
         msg = f"inputs[{position}] is named {repr(name)[:40]}; the inputs are {', '.join(INPUT_DATATYPES)}"
