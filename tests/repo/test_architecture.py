@@ -1,4 +1,4 @@
-"""docs/architecture.md matches the code: the repository layout (two levels) and the serving package's modules, both ways."""
+"""docs/architecture.md matches the code: the layout (two levels) and the serving package's modules, both ways."""
 
 from __future__ import annotations
 
