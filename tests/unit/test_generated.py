@@ -32,6 +32,7 @@ penguin_like = st.fixed_dictionaries({}, optional={name: field_values for name i
 )
 
 
+@pytest.mark.timeout(2400)  # the long run (--run-slow): 1000 examples for each of the 13 operations, /v2 included
 def test_schemathesis_against_the_live_openapi_document(start_server, tmp_path, long_run):
     server = start_server()
     report = tmp_path / "schemathesis.json"
@@ -55,7 +56,7 @@ def test_schemathesis_against_the_live_openapi_document(start_server, tmp_path, 
         ],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=2300,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     summary = json.loads(report.read_text())
