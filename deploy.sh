@@ -156,6 +156,7 @@ check_options  # every value, before any gcloud call
 
 # The artifact is relative to where the script was called; everything else to the repository.
 [[ $ARTIFACT == /* ]] || ARTIFACT="$PWD/$ARTIFACT"
+[[ -d $ARTIFACT ]] || usage_error "--artifact must be the folder of a model artifact (make model writes function/model); got '$ARTIFACT'"
 cd "$ROOT"
 # shellcheck source=deploy/monitoring.sh
 source "$ROOT/deploy/monitoring.sh"

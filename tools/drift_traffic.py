@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tools.examples import field_penguins
 from tools.procs import free_port, function_command, stop_process_group
+from training.cli import at_least, commands, output_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,11 +67,14 @@ def wait_listening(port: int, process: subprocess.Popen, timeout: float = 30) ->
     raise SystemExit("the function did not start: see its log")
 
 
+@commands("python -m tools.drift_traffic")
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.drift_traffic", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--shift", action="store_true", help=f"send them {HEAVIER_G} g heavier, on other islands")
-    parser.add_argument("--penguins", type=int, default=400, help="how many (default 400)")
-    parser.add_argument("--out", default=str(ROOT / "reports" / "drift"), help="report folder")
+    parser.add_argument("--penguins", type=at_least(4), default=400, help="how many (default 400)")
+    parser.add_argument("--out", default=str(ROOT / "reports" / "drift"), type=output_folder, help="report folder")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     log_path = Path(args.out) / "serve.log"

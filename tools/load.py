@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from tools.procs import free_port, function_command, stop_process_group
+from training.cli import at_least, commands, output_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,14 +70,28 @@ def run_locust(
     return subprocess.run(command, cwd=ROOT, env=env, timeout=timeout_s).returncode
 
 
+# locustfile.py's load shapes (its PROFILES), named here so a typo is refused before anything starts.
+PROFILES = ("", "baseline", "normal", "stress", "spike")
+
+
+def _report_file(path: str) -> str:
+    """--html: its folder is made when it is the default reports/ folder; any other must exist."""
+    if Path(path).parent == ROOT / "reports":
+        (ROOT / "reports").mkdir(exist_ok=True)
+    return output_file(path)
+
+
+@commands("python -m tools.load")
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.load", description=__doc__)
     parser.add_argument("--host", default="", help="URL of a deployed function; empty = start a local one")
-    parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--spawn-rate", type=int, default=10)
+    parser.add_argument("--users", type=at_least(1), default=20)
+    parser.add_argument("--spawn-rate", type=at_least(1), default=10)
     parser.add_argument("--time", default="30s", help="how long to run, e.g. 30s, 2m")
-    parser.add_argument("--html", default=str(ROOT / "reports" / "load.html"))
-    parser.add_argument("--profile", default="", help="baseline, normal, stress or spike (locustfile.py's shapes)")
+    parser.add_argument("--html", default=str(ROOT / "reports" / "load.html"), type=_report_file)
+    parser.add_argument(
+        "--profile", default="", choices=PROFILES, help="baseline, normal, stress or spike (locustfile.py's shapes)"
+    )
     parser.add_argument("--time-scale", default="", help="multiply the profile's phase lengths (LOAD_TIME_SCALE)")
     args = parser.parse_args()
     process = None

@@ -6,11 +6,14 @@ writes what pip resolved below the marker, so a deploy installs exactly the set 
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from training.cli import CommandError, commands, existing_file
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "function" / "requirements.txt"
 LOCK_MARKER = "# Everything the above install, resolved once and pinned"
@@ -21,11 +24,11 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def split(text: str) -> tuple[str, str]:
+def split(text: str, path: Path = REQUIREMENTS) -> tuple[str, str]:
     """The direct part of the file and the locked part (from LOCK_MARKER on)."""
     index = text.find(LOCK_MARKER)
     if index < 0:
-        raise SystemExit(f"{REQUIREMENTS} has no line starting {LOCK_MARKER!r}")
+        raise CommandError(f"{path} has no line starting {LOCK_MARKER!r}: add it below the direct pins")
     return text[:index], text[index:]
 
 
@@ -35,8 +38,16 @@ def pins(text: str) -> dict[str, str]:
     return {canonical(line.split("==")[0]): line for line in lines if line and not line.startswith("#")}
 
 
+@commands("python -m tools.lock")
 def main() -> None:
-    direct, locked = split(REQUIREMENTS.read_text())
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.lock", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--requirements", type=lambda path: Path(existing_file(path)), default=REQUIREMENTS, help="the file to re-pin"
+    )
+    requirements = parser.parse_args().requirements
+    direct, locked = split(requirements.read_text(), requirements)
     header = "".join(line + "\n" for line in locked.splitlines() if line.startswith("#"))
     with tempfile.TemporaryDirectory() as folder:
         venv = Path(folder) / "venv"
@@ -48,9 +59,9 @@ def main() -> None:
         frozen = subprocess.run([*pip, "freeze"], check=True, capture_output=True, text=True).stdout
     direct_names = pins(direct)
     resolved = [line for name, line in sorted(pins(frozen).items()) if name not in direct_names]
-    REQUIREMENTS.write_text(direct + header + "\n".join(resolved) + "\n")
-    print(f"{REQUIREMENTS}: {len(resolved)} transitive dependencies pinned")
+    requirements.write_text(direct + header + "\n".join(resolved) + "\n")
+    print(f"{requirements}: {len(resolved)} transitive dependencies pinned")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

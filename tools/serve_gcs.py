@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tools.gcs_emulator import FakeGcs
 from tools.procs import function_command
+from training.cli import commands, port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,11 +54,18 @@ def serve_function_on_fake_gcs(gcs_port: int, function_port: int, bucket: str, p
         gcs.stop()
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=serve_function_on_fake_gcs.__doc__)
-    parser.add_argument("--gcs-port", type=int, default=4443)
-    parser.add_argument("--port", type=int, default=8080)
+@commands("python -m tools.serve_gcs")
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.serve_gcs", description=serve_function_on_fake_gcs.__doc__)
+    parser.add_argument("--gcs-port", type=port, default=4443)
+    parser.add_argument("--port", type=port, default=8080)
     parser.add_argument("--bucket", default="penguin-models")
     parser.add_argument("--prefix", default="penguins")
     args = parser.parse_args()
-    raise SystemExit(serve_function_on_fake_gcs(args.gcs_port, args.port, args.bucket, args.prefix))
+    if args.port == args.gcs_port:
+        parser.error(f"--port and --gcs-port are both {args.port}: give the function and the emulator their own")
+    return serve_function_on_fake_gcs(args.gcs_port, args.port, args.bucket, args.prefix)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

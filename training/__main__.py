@@ -16,22 +16,25 @@ import sys
 
 from penguins.errors import PenguinError
 
+from .cli import CommandError, at_least, commands, existing_file, existing_folder, output_folder
+
 FORCE_HELP = "make it current even if the promotion gate refuses it (the pointer records that)"
 # `compare`'s exit status when the candidate would be refused (1 is an error, 2 a usage error).
 REFUSED_EXIT = 3
 
 
+@commands("python -m training")
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run the subcommand; errors print one line and exit 1."""
+    """Parse the command line and run the subcommand; a mistake prints one sentence (exit 1, or 2 for usage)."""
     parser = argparse.ArgumentParser(
         prog="python -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
     train_cmd = commands.add_parser("train", help="train, evaluate and write an artifact")
-    train_cmd.add_argument("--out", required=True, help="folder to write the artifact into")
+    train_cmd.add_argument("--out", required=True, type=output_folder, help="folder to write the artifact into")
     train_cmd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     publish_cmd = commands.add_parser("publish", help="upload an artifact and point current.json at it")
-    publish_cmd.add_argument("artifact_dir")
+    publish_cmd.add_argument("artifact_dir", type=existing_folder)
     publish_cmd.add_argument("uri", help="gs://BUCKET/PREFIX")
     publish_cmd.add_argument("--force", action="store_true", help=FORCE_HELP)
     promote_cmd = commands.add_parser("promote", help="point current.json at an uploaded version")
@@ -49,26 +52,37 @@ def main(argv: list[str] | None = None) -> int:
         "drift", help="compare the function's request lines with the training data (exit 0 ok, 1 drift, 2 unusable)"
     )
     drift_cmd.add_argument(
-        "sources", nargs="+", metavar="SOURCE", help="log files: JSON lines or gcloud's JSON array; - for stdin"
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        type=_log_source,
+        help="log files: JSON lines or gcloud's JSON array; - for stdin",
     )
-    drift_cmd.add_argument("--reference", default=None, help="artifact folder (default: the bundled function/model)")
-    drift_cmd.add_argument("--out", default="reports/drift", help="folder for drift.json and drift.html")
-    drift_cmd.add_argument("--min-predictions", type=int, default=None, help="fewer says insufficient data")
+    drift_cmd.add_argument(
+        "--reference", default=None, type=existing_folder, help="artifact folder (default: the bundled function/model)"
+    )
+    drift_cmd.add_argument(
+        "--out", default="reports/drift", type=output_folder, help="folder for drift.json and drift.html"
+    )
+    drift_cmd.add_argument("--min-predictions", type=at_least(1), default=None, help="fewer says insufficient data")
     tune_cmd = commands.add_parser("tune", help="nested cross-validation; --adopt makes the choice the default")
     tune_cmd.add_argument("--small", action="store_true", help="a tiny grid (for a quick check)")
     tune_cmd.add_argument(
         "--adopt", action="store_true", help="record the evidence in training/defaults.json; adopt the choice if better"
     )
     tune_cmd.add_argument("--seed", type=int, default=0, help="random seed of the folds and fits (default 0)")
-    tune_cmd.add_argument("--outer-folds", type=int, default=5)
-    tune_cmd.add_argument("--inner-folds", type=int, default=3)
+    tune_cmd.add_argument("--outer-folds", type=at_least(2), default=5)
+    tune_cmd.add_argument("--inner-folds", type=at_least(2), default=3)
     args = parser.parse_args(argv)
 
     try:
         return _run(args)
     except PenguinError as exc:  # includes PublishError's siblings from the serving package
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise CommandError(str(exc)) from None
+
+
+def _log_source(path: str) -> str:
+    return path if path == "-" else existing_file(path)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -55,7 +55,7 @@ def validate(decoded: Decoded) -> tuple[list[dict | str], bool]:
 def _not_a_penguin(data: object) -> InvalidInput:
     hint = ' wrap a list of penguins as {"instances": [...]}' if isinstance(data, list) else ""
     example = hint or " e.g. " + EXAMPLE
-    msg = f"The body must be a JSON object describing one penguin, not {_json_kind(data)};{example}"
+    msg = f"The body must be a JSON object describing one penguin, not {json_kind(data)};{example}"
     return InvalidInput.at([], msg, "model_type")
 
 
@@ -103,7 +103,7 @@ def _message(err: Mapping[str, Any], where: str) -> str:
         if isinstance(value, float) and not math.isfinite(value):
             return f"{where} must be a finite number in {limit.unit_name}; got {value}"
         hint = " (send it without quotes)" if isinstance(value, str) and _is_number(value) else ""
-        return f"{where} must be a JSON number in {limit.unit_name}, not {_json_kind(value)}{hint}"
+        return f"{where} must be a JSON number in {limit.unit_name}, not {json_kind(value)}{hint}"
     if field in _CHOICES and kind in ("literal_error", "enum"):
         return f"{where} must be one of {_options(field)}; got {_short(value)}{_choice_hint(field, value)}"
     if kind == "extra_forbidden":
@@ -113,9 +113,9 @@ def _message(err: Mapping[str, Any], where: str) -> str:
     if field == "year" and kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{where} must be a whole number such as 2007, or absent; got {_short(value)}"
     if kind in ("model_type", "dict_type"):
-        return f"{where or 'the body'} must be a JSON object describing one penguin, not {_json_kind(value)}"
+        return f"{where or 'the body'} must be a JSON object describing one penguin, not {json_kind(value)}"
     if field == "instances" and kind == "list_type":
-        return f"instances must be a JSON array of penguins, not {_json_kind(value)}"
+        return f"instances must be a JSON array of penguins, not {json_kind(value)}"
     if field == "instances" and kind == "too_short":
         return "instances must hold at least one penguin"
     return f"{where or 'the body'}: {err['msg']}"
@@ -152,7 +152,8 @@ def _unit_hint(field: str, value: float) -> str:
     return ""
 
 
-def _json_kind(value: object) -> str:
+def json_kind(value: object) -> str:
+    """A JSON value's kind as a sentence says it, with a short excerpt: 'a string ('1')', 'an array', 'null'."""
     if value is None:
         return "null"
     if isinstance(value, bool):

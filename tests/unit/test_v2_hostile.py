@@ -159,7 +159,7 @@ CATALOGUE = [
     ("shapes-disagree", json.dumps(with_input("island", shape=[2], data=["Dream", "Biscoe"])).encode(), {}, 400),
     ("data-shorter-than-shape", json.dumps(with_input("island", first=True, shape=[3])).encode(), {}, 400),
     ("data-not-a-list", json.dumps(with_input("island", data="Dream")).encode(), {}, 400),
-    ("data-nested-for-shape-n", json.dumps(with_input("bill_length_mm", data=[[39.1]])).encode(), {}, 422),
+    ("data-nested-for-shape-n", json.dumps(with_input("bill_length_mm", data=[[39.1]])).encode(), {}, 400),
     (
         "data-ragged-for-shape-n1",
         json.dumps(with_input("bill_length_mm", shape=[1, 1], data=[[39.1, 2]])).encode(),

@@ -27,6 +27,7 @@ from tools.bench.mixed import report as mixed_report
 from tools.bench.mixed import singles_during_batches
 from tools.examples import field_penguins
 from tools.v2_client import INFER, request_body
+from training.cli import at_least, commands, venv_bin
 
 MEASURES = ("rps", "bulk", "mixed")
 
@@ -67,13 +68,21 @@ def bulk_rows_per_s(lean: Path, source: Path, log_dir: Path, name: str, repeats:
     return rates
 
 
+@commands("python -m tools.bench.ab")
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lean", type=Path, required=True, help="bin folder of a venv of function/requirements.txt")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench.ab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--lean",
+        type=lambda path: Path(venv_bin(path)),
+        required=True,
+        help="bin folder of a venv of function/requirements.txt",
+    )
     parser.add_argument("--old", required=True, help="the git revision to compare the working tree with")
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk load per server and round")
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=at_least(1), default=6)
+    parser.add_argument("--duration", type=at_least(1), default=10, help="seconds of wrk load per server and round")
+    parser.add_argument("--connections", type=at_least(1), default=8)
     parser.add_argument("--measure", default="rps", help=f"comma-separated, of {', '.join(MEASURES)}")
     args = parser.parse_args()
     measures = [m.strip() for m in args.measure.split(",") if m.strip()]

@@ -39,6 +39,7 @@ from pathlib import Path
 from tools.bench import gcs as bench_gcs
 from tools.examples import ADELIE, random_penguins
 from tools.procs import free_port, function_command, stop_process_group, tree_rss_mb
+from training.cli import at_least, commands, output_file, venv_bin
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FLOOR_SOURCE = ROOT / "tools" / "bench" / "peers" / "asgi_floor.py"  # the fast lane: the yardstick
@@ -202,14 +203,21 @@ def batch_throughput(
     }
 
 
+@commands("python -m tools.bench")
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lean", required=True, help="bin folder of a venv built from function/requirements.txt")
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk load per server")
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--runs", type=int, default=5, help="cold starts per configuration (median reported)")
-    parser.add_argument("--rounds", type=int, default=3, help="load rounds, floor then ours (median ratio shown)")
-    parser.add_argument("--json", help="also write the figures to this file")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--lean", required=True, type=venv_bin, help="bin folder of a venv built from function/requirements.txt"
+    )
+    parser.add_argument("--duration", type=at_least(1), default=10, help="seconds of wrk load per server")
+    parser.add_argument("--connections", type=at_least(1), default=8)
+    parser.add_argument("--runs", type=at_least(1), default=5, help="cold starts per configuration (median reported)")
+    parser.add_argument(
+        "--rounds", type=at_least(1), default=3, help="load rounds, floor then ours (median ratio shown)"
+    )
+    parser.add_argument("--json", type=output_file, help="also write the figures to this file")
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:

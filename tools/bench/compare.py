@@ -29,6 +29,7 @@ from pathlib import Path
 from tools.bench.benchmark import post, wrk
 from tools.examples import ADELIE
 from tools.procs import free_port, function_command, stop_process_group, tree_rss_mb
+from training.cli import at_least, commands, output_file, venv_bin
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PEERS_DIR = ROOT / "tools" / "bench" / "peers"
@@ -158,13 +159,21 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+@commands("python -m tools.bench.compare")
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench.compare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", action="append", choices=SYSTEMS, help="measure only these (repeatable)")
-    parser.add_argument("--lean", type=Path, default=ROOT / ".venv-lean" / "bin", help="the deployable venv's bin")
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk load per system")
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument(
+        "--lean",
+        type=lambda path: Path(venv_bin(path)),
+        default=ROOT / ".venv-lean" / "bin",
+        help="the deployable venv's bin",
+    )
+    parser.add_argument("--duration", type=at_least(1), default=10, help="seconds of wrk load per system")
+    parser.add_argument("--connections", type=at_least(1), default=8)
+    parser.add_argument("--json", type=lambda path: Path(output_file(path)), help="also write the rows to this file")
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:

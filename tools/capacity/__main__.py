@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from training.cli import CommandError, at_least, commands, existing_file, output_file, venv_bin
+
 from . import memory, plan, report
 from .drive import CpuFigures, combined, measure_cpu
 from .mix import calls, singles
@@ -115,19 +117,36 @@ def artifact_bytes() -> int:
     return 200 + sum((ROOT / "function" / "model" / name).stat().st_size for name in ARTIFACT_FILES)
 
 
+def _past_run(path: str) -> dict:
+    """The figures of a past run's --json file."""
+    try:
+        figures = json.loads(Path(path).read_text())
+        figures["designs"]  # noqa: B018  # the one key the report cannot do without
+    except (ValueError, KeyError, TypeError):
+        raise CommandError(f"{path} is not the --json file of a past run: run with --json FILE first") from None
+    return figures
+
+
+@commands("python -m tools.capacity")
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lean", help="bin folder of a venv built from function/requirements.txt")
-    parser.add_argument("--calls", type=int, default=3000, help="calls of the mix measured on ours")
-    parser.add_argument("--seed-calls", type=int, default=600, help="calls of the mix measured on the seed")
-    parser.add_argument("--runs", type=int, default=3, help="cold starts per system (median reported)")
-    parser.add_argument("--rounds", type=int, default=5, help="turns of ours then the seed (median round reported)")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "capacity.md"))
-    parser.add_argument("--json", help="also write every figure to this file")
-    parser.add_argument("--report-from", help="measure nothing: write the report from a --json file of a past run")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.capacity", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lean", type=venv_bin, help="bin folder of a venv built from function/requirements.txt")
+    parser.add_argument("--calls", type=at_least(1), default=3000, help="calls of the mix measured on ours")
+    parser.add_argument("--seed-calls", type=at_least(1), default=600, help="calls of the mix measured on the seed")
+    parser.add_argument("--runs", type=at_least(1), default=3, help="cold starts per system (median reported)")
+    parser.add_argument(
+        "--rounds", type=at_least(1), default=5, help="turns of ours then the seed (median round reported)"
+    )
+    parser.add_argument("--out", default=str(ROOT / "docs" / "capacity.md"), type=output_file)
+    parser.add_argument("--json", type=output_file, help="also write every figure to this file")
+    parser.add_argument(
+        "--report-from", type=existing_file, help="measure nothing: write the report from a --json file of a past run"
+    )
     args = parser.parse_args()
     if args.report_from:
-        figures = json.loads(Path(args.report_from).read_text())
+        figures = _past_run(args.report_from)
         designs = {name: plan.Design(**d) for name, d in figures["designs"].items()}
         report.write(Path(args.out), figures, designs, plan.Prices.load())
         print(report.summary(figures, designs, plan.Prices.load()))

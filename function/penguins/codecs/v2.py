@@ -10,7 +10,8 @@ from pydantic_core import from_json
 from .. import SERVICE_NAME
 from ..domain import CATEGORY_FIELDS, MEASUREMENTS, REQUIRED_FIELDS
 from ..errors import InvalidInput, InvalidTensors, MalformedJson
-from . import v2_binary
+from ..validation import json_kind
+from . import v2_binary, v2_types
 from .base import Answered, Decoded, Encoded, Incoming, Rule
 from .json_document import parse_strictly
 
@@ -69,10 +70,13 @@ def parse_header(raw: bytes) -> dict:
             f"The inference request is not valid JSON ({reason}); send {_EXAMPLE}", exc.detail
         ) from None
     if not isinstance(header, dict):
-        raise _refuse(f"The inference request must be a JSON object; send {_EXAMPLE}", [])
-    request_id = header.get("id")
-    if request_id is not None and not isinstance(request_id, str):
-        raise _refuse("id must be a string, echoed in the answer; leave it out if you do not need it", ["id"])
+        got = json_kind(header)
+        raise _refuse(f"The inference request must be a JSON object; got {got}; send {_EXAMPLE}", [])
+    inputs = header.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        got = "an empty array" if inputs == [] else json_kind(inputs) if "inputs" in header else "nothing"
+        raise _refuse(f"inputs must be a list of tensors, one per field; got {got}; send {_EXAMPLE}", ["inputs"])
+    v2_types.check_request(header)
     return header
 
 
@@ -109,42 +113,33 @@ def _dict_len(value: object) -> int:
 
 
 def requested_outputs(header: dict) -> list[tuple[str, bool]]:
-    """Which outputs to answer, in order, and whether each goes in the binary section."""
-    parameters = _parameters(header.get("parameters"), ["parameters"])
-    binary_default = parameters.get("binary_data_output", False)
-    if not isinstance(binary_default, bool):
-        raise _refuse("parameters.binary_data_output must be true or false", ["parameters", "binary_data_output"])
+    """Which outputs to answer, in order, and whether each goes in the binary section (types checked already)."""
+    binary_default = _parameters(header).get("binary_data_output")
+    binary_default = False if binary_default is None else binary_default
     outputs = header.get("outputs")
-    if not outputs:  # absent or empty: every output
+    if not outputs:  # absent, null or an empty list: every output
         return [(name, binary_default) for name in OUTPUTS]
-    if not isinstance(outputs, list):
-        raise _refuse(f"outputs must be a list of objects naming {' or '.join(OUTPUTS)}", ["outputs"])
     wanted: dict[str, bool] = {}
     for position, output in enumerate(outputs):
-        name = output.get("name") if isinstance(output, dict) else None
+        name = output["name"]
         if name not in OUTPUTS or name in wanted:
             got = "it again" if name in wanted else repr(name)[:40]
             msg = f"outputs[{position}] must name one of {', '.join(OUTPUTS)}, each once; got {got}"
             raise _refuse(msg, ["outputs", position, "name"])
-        options = _parameters(output.get("parameters"), ["outputs", position, "parameters"])
+        options = _parameters(output)
         if "classification" in options:
             msg = (
                 "The classification extension is not served: ask for probabilities, in the class order of the metadata"
             )
             raise _refuse(msg, ["outputs", position, "parameters", "classification"])
-        binary = options.get("binary_data", binary_default)
-        if not isinstance(binary, bool):
-            raise _refuse(f"outputs[{position}].parameters.binary_data must be true or false", ["outputs", position])
-        wanted[name] = binary
+        binary = options.get("binary_data")
+        wanted[name] = binary_default if binary is None else binary
     return list(wanted.items())
 
 
-def _parameters(value: object, loc: list) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _refuse(f"{'.'.join(map(str, loc))} must be an object", loc)
-    return value
+def _parameters(owner: dict) -> dict:
+    """An object's parameters ({} when absent or null), their types checked by v2_types."""
+    return owner.get("parameters") or {}
 
 
 def _input_loc(loc: tuple) -> list:
@@ -154,9 +149,7 @@ def _input_loc(loc: tuple) -> list:
 
 
 def _columns(header: dict, binary: memoryview, max_rows: int) -> dict[str, list]:
-    inputs = header.get("inputs")
-    if not isinstance(inputs, list) or not inputs:
-        raise _refuse(f"inputs must be a list of tensors; send {_EXAMPLE}", ["inputs"])
+    inputs = header["inputs"]
     columns: dict[str, list] = {}
     rows, offset = 0, 0
     for position, tensor in enumerate(inputs):
@@ -195,12 +188,13 @@ def _columns(header: dict, binary: memoryview, max_rows: int) -> dict[str, list]
     return columns
 
 
-def _describe(tensor: object, position: int, max_rows: int) -> tuple[str, str, int, int | None]:
-    """A valid input's name, datatype, number of values and binary size (None: its data is in the JSON)."""
-    if not isinstance(tensor, dict):
-        raise _refuse(f"inputs[{position}] must be an object with name, shape, datatype and data", ["inputs", position])
-    name = tensor.get("name")
-    if not isinstance(name, str) or name not in INPUT_DATATYPES:
+def _describe(tensor: dict, position: int, max_rows: int) -> tuple[str, str, int, int | None]:
+    """A valid input's name, datatype, number of values and binary size (None: its data is in the JSON).
+
+    v2_types.check_request has checked that it is an object and the JSON type of each of its fields.
+    """
+    name = tensor["name"]
+    if name not in INPUT_DATATYPES:
         msg = f"inputs[{position}] is named {repr(name)[:40]}; the inputs are {', '.join(INPUT_DATATYPES)}"
         raise _refuse(msg, ["inputs", position, "name"])
     datatype, accepted = tensor.get("datatype"), INPUT_DATATYPES[name]
@@ -220,7 +214,7 @@ def _describe(tensor: object, position: int, max_rows: int) -> tuple[str, str, i
     if shape[0] > max_rows:
         msg = f"{name} holds {shape[0]} penguins; the limit is {max_rows} per request: split into several requests"
         raise InvalidInput(msg, [{"loc": ["inputs", name, "shape"], "msg": msg, "type": "too_long"}])
-    parameters = _parameters(tensor.get("parameters"), ["inputs", name, "parameters"])
+    parameters = _parameters(tensor)
     if "shared_memory_region" in parameters:
         raise _refuse("Shared memory is not served: send the data in the body", ["inputs", name, "parameters"])
     size = parameters.get("binary_data_size")
@@ -237,12 +231,12 @@ def _json_values(data: object, shape: list[int], name: str) -> list:
     count = shape[0]
     if isinstance(data, list) and len(data) == count:
         if len(shape) == 1 or not isinstance(data[0], list):
-            return data  # a stray nested value is the validator's to name
+            return data  # v2_types refused arrays in flat data; a nested value in rows is refused below
         if all(isinstance(row, list) and len(row) == 1 for row in data):
             return [row[0] for row in data]
         msg = f"{name} has shape [{count}, 1]: send its data as [v, ...] or [[v], ...], one value per penguin"
         raise _refuse(msg, ["inputs", name, "data"])
-    held = f"{len(data)} values" if isinstance(data, list) else f"no list of values (data is {type(data).__name__})"
+    held = f"{len(data)} values" if isinstance(data, list) else "no data and no binary_data_size parameter"
     msg = f"{name} holds {held} where its shape says {count}: send data as a list of one value per penguin"
     raise _refuse(msg, ["inputs", name, "data"])
 

@@ -17,6 +17,7 @@ from .response_models import (
     PredictionResponse,
     ServiceInfo,
 )
+from .v2_models import MODELS as V2_MODELS
 
 _MODELS = (
     Penguin,
@@ -30,6 +31,7 @@ _MODELS = (
     ErrorResponse,
     HealthResponse,
     ServiceInfo,
+    *V2_MODELS,
 )
 _ERRORS = {
     "400": "The body is not valid JSON, or a CSV that cannot be read as a table, or does not decompress as its "
@@ -39,6 +41,14 @@ _ERRORS = {
     "neither gzip nor deflate.",
     "422": "The JSON does not match the schema; detail lists every violation.",
     "503": "No model can be served right now.",
+    "404": "No such model, or not the version being served.",
+}
+_V2_ERRORS = {
+    "400": "A malformed inference request: not JSON, a field of the wrong JSON type, unknown names, datatypes or "
+    "shapes that disagree, a bad Inference-Header-Content-Length or binary sizes, or a body that does not "
+    "decompress as its Content-Encoding says.",
+    "415": "A Content-Encoding other than gzip and deflate.",
+    "422": "A penguin outside the rules (as POST /predict says it), located by input and row; or over MAX_BATCH_SIZE.",
 }
 
 
@@ -55,6 +65,92 @@ _ERROR_SCHEMAS = {"400": {"anyOf": [_ref("ErrorResponse"), _ref("BigQueryError")
 
 def _errors(*statuses: str) -> dict:
     return {status: _json(_ERROR_SCHEMAS.get(status, _ref("ErrorResponse")), _ERRORS[status]) for status in statuses}
+
+
+def _v2_errors(*statuses: str) -> dict:
+    return {status: _json(_ref("ErrorResponse"), _V2_ERRORS.get(status) or _ERRORS[status]) for status in statuses}
+
+
+_MODEL_PARAMETER = {
+    "name": "model",
+    "in": "path",
+    "required": True,
+    "description": "The one model this function serves.",
+    "schema": {"type": "string", "enum": ["penguin-species"]},
+}
+_VERSION_PARAMETER = {
+    "name": "version",
+    "in": "path",
+    "required": True,
+    "description": "The version being served (every answer's model_version); another is a 404.",
+    "schema": {"type": "string"},
+}
+
+
+def _v2_get(operation_id: str, summary: str, model: str, *errors: str) -> dict:
+    return {"get": {"summary": summary, "operationId": operation_id, "responses": {
+        "200": _json(_ref(model), summary), **_v2_errors(*errors)}}}  # fmt: skip
+
+
+def _infer_example(body_mass_g: float) -> dict:
+    """Two penguins in JSON tensors (docs/v2.md's curl example), the second's body mass as given."""
+    columns = {
+        "bill_length_mm": ("FP32", [39.1, 46.5]),
+        "bill_depth_mm": ("FP32", [18.7, 17.9]),
+        "flipper_length_mm": ("FP32", [181, 192]),
+        "body_mass_g": ("FP32", [3750, body_mass_g]),
+        "island": ("BYTES", ["Torgersen", "Dream"]),
+        "sex": ("BYTES", ["MALE", ""]),
+    }
+    inputs = [{"name": name, "shape": [2], "datatype": kind, "data": data} for name, (kind, data) in columns.items()]
+    return {"id": "field-7", "inputs": inputs}
+
+
+def v2_paths() -> dict:
+    """The Open Inference Protocol's paths (web/v2_paths.py), each model path also in its versioned form."""
+    infer = {
+        "summary": "Predict the species of N penguins, in JSON tensors (or the binary-data extension)",
+        "description": "One input per field, each holding one value per penguin: docs/v2.md. With the "
+        "binary-data extension the body is this JSON, then the tensors' bytes, and Inference-Header-Content-Length "
+        "says where the JSON ends; outputs asked for in binary come back the same way.",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": _ref("InferenceRequest"),
+                    "examples": {
+                        "two penguins": {"value": _infer_example(3750)},
+                        "a mass sent in kilograms (422)": {"value": _infer_example(3.75)},
+                    },
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "The outputs asked for (every output when none is).",
+                "content": {
+                    "application/json": {"schema": _ref("InferenceResponse")},
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+            **_v2_errors("400", "404", "413", "415", "422", "503"),
+        },
+    }
+    paths = {
+        "/v2": _v2_get("v2ServerMetadata", "The server's name, version and extensions", "ServerMetadata"),
+        "/v2/health/live": _v2_get("v2Live", "Whether the server is live", "ServerLive"),
+        "/v2/health/ready": _v2_get("v2Ready", "Whether a model can be served", "ServerReady", "503"),
+    }
+    for prefix, parameters, suffix in (
+        ("/v2/models/{model}", [_MODEL_PARAMETER], ""),
+        ("/v2/models/{model}/versions/{version}", [_MODEL_PARAMETER, _VERSION_PARAMETER], "Version"),
+    ):
+        metadata = _v2_get(f"v2ModelMetadata{suffix}", "The model's inputs and outputs", "ModelMetadata", "404", "503")
+        ready = _v2_get(f"v2ModelReady{suffix}", "Whether the model is ready", "ModelReady", "404", "503")
+        paths[prefix] = {"parameters": parameters, **metadata}
+        paths[f"{prefix}/ready"] = {"parameters": parameters, **ready}
+        paths[f"{prefix}/infer"] = {"parameters": parameters, "post": {**infer, "operationId": f"v2Infer{suffix}"}}
+    return paths
 
 
 # A CSV body as a pattern a generator can follow: the header, then rows without quotes. A row of the wrong
@@ -159,6 +255,7 @@ def build_openapi(max_batch_size: int) -> dict:
                     "responses": {"200": {"description": "The OpenAPI document.", "content": {"application/json": {}}}},
                 }
             },
+            **v2_paths(),
         },
         "components": {"schemas": schemas},
     }

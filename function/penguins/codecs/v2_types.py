@@ -1,0 +1,131 @@
+"""The JSON type of every field of a V2 inference request, checked at every depth before any field is read.
+
+A field of the wrong type is refused with a 400 naming it, the type it must have and what came; it is never
+read as absent. null is the one value read as absent, and only where the field is optional (clients that
+serialise pydantic models, such as MLServer's, send "id": null). What each leniency is and why: docs/v2.md.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import InvalidTensors
+from ..validation import json_kind
+
+# The parameters this function acts on, and the JSON type each must have. Any other parameter is ignored,
+# whatever its value: the protocol lets servers and clients add their own (MLServer sends content_type).
+# Those it refuses whatever their value (shared memory, classification) are the codec's to name.
+REQUEST_PARAMETERS = {"binary_data_output": bool}
+INPUT_PARAMETERS = {"binary_data_size": int}
+OUTPUT_PARAMETERS = {"binary_data": bool}
+_TYPE_NAMES = {bool: "true or false", int: "a whole number", str: "a string", list: "an array", dict: "an object"}
+# The element types of JSON data: the values a penguin's fields take. Their own types are the one
+# validation's to judge (a string for a measurement is a 422, as in POST /predict).
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def _refuse(where: str, loc: list, must: str, value: object) -> InvalidTensors:
+    msg = f"{where} must be {must}; got {json_kind(value)}"
+    return InvalidTensors(msg, [{"loc": loc, "msg": msg, "type": "type_error"}])
+
+
+def _is(value: object, kind: type) -> bool:
+    """JSON's view of a type: true and false are not numbers, 1.0 is not a whole number."""
+    if kind is int:
+        return type(value) is int
+    return isinstance(value, kind)
+
+
+def _field(container: dict, key: str, kind: type, where: str, loc: list, required: bool = False) -> Any:
+    """container[key] if it has the JSON type kind; None when absent or null (and optional)."""
+    value = container.get(key)
+    if value is None:
+        if required:
+            raise _refuse(where, loc, _TYPE_NAMES[kind], value) if key in container else _missing(where, loc, kind)
+        return None
+    if not _is(value, kind):
+        raise _refuse(where, loc, _TYPE_NAMES[kind], value)
+    return value
+
+
+def _missing(where: str, loc: list, kind: type) -> InvalidTensors:
+    msg = f"{where} is missing: it must be {_TYPE_NAMES[kind]}"
+    return InvalidTensors(msg, [{"loc": loc, "msg": msg, "type": "missing"}])
+
+
+def _parameters(owner: dict, known: Mapping[str, type], where: str, loc: list) -> None:
+    parameters = _field(owner, "parameters", dict, f"{where}parameters", [*loc, "parameters"])
+    for name, kind in known.items():
+        if parameters is not None:
+            _field(parameters, name, kind, f"{where}parameters.{name}", [*loc, "parameters", name])
+
+
+def check_request(header: Any) -> None:
+    """Every field's JSON type, at every depth; raises InvalidTensors (400) naming the first that is wrong."""
+    if not isinstance(header, dict):
+        raise _refuse("The inference request", [], "a JSON object with inputs (and optionally id, outputs)", header)
+    _field(header, "id", str, "id", ["id"])
+    _parameters(header, REQUEST_PARAMETERS, "", [])
+    inputs = _field(header, "inputs", list, "inputs", ["inputs"], required=True)
+    for position, tensor in enumerate(inputs):
+        _check_input(tensor, position)
+    outputs = _field(header, "outputs", list, "outputs", ["outputs"])
+    for position, output in enumerate(outputs or ()):
+        where, loc = f"outputs[{position}]", ["outputs", position]
+        if not isinstance(output, dict):
+            raise _refuse(where, loc, "an object with a name (and optionally parameters)", output)
+        _field(output, "name", str, f"{where}.name", [*loc, "name"], required=True)
+        _parameters(output, OUTPUT_PARAMETERS, f"{where}.", loc)
+
+
+def _check_input(tensor: Any, position: int) -> None:
+    where, loc = f"inputs[{position}]", ["inputs", position]
+    if not isinstance(tensor, dict):
+        raise _refuse(where, loc, "an object with name, shape, datatype and data", tensor)
+    _field(tensor, "name", str, f"{where}.name", [*loc, "name"], required=True)
+    _field(tensor, "datatype", str, f"{where}.datatype", [*loc, "datatype"], required=True)
+    shape = _field(tensor, "shape", list, f"{where}.shape", [*loc, "shape"], required=True)
+    for dimension, size in enumerate(shape):
+        if not _is(size, int):
+            raise _refuse(f"{where}.shape[{dimension}]", [*loc, "shape", dimension], "a whole number", size)
+    _parameters(tensor, INPUT_PARAMETERS, f"{where}.", loc)
+    if "data" in tensor:  # absent: its values come in the binary section (the codec checks that it says so)
+        _check_data(tensor["data"], len(shape) == 2, f"{where}.data", [*loc, "data"])
+
+
+def _all_numbers_or_all_text(data: list) -> bool:
+    """The common case, in one pass in C that stops at the first value that breaks it.
+
+    Measured on a 10,000-row request of six inputs: ~0.7 ms, 0.6x of collecting every value's type
+    (set(map(type, data))), about 2% of decoding and validating that request.
+    """
+    try:
+        array("d", data)
+        return True
+    except (TypeError, OverflowError):  # a value that is not a number (the first one, for text: no cost)
+        pass
+    try:
+        "".join(data)
+        return True
+    except TypeError:
+        return False
+
+
+def _check_data(data: object, rows_nest: bool, where: str, loc: list) -> None:
+    """Data is an array of values; for a shape [N, 1] also of one-value arrays, a row per penguin. No objects."""
+    if not isinstance(data, list):
+        raise _refuse(where, loc, "an array of values", data)
+    if _all_numbers_or_all_text(data) or set(map(type, data)) <= _SCALARS:
+        return
+    value = "a value (a number or a string)"
+    for index, item in enumerate(data):
+        if type(item) is list and rows_nest:
+            for inner, element in enumerate(item):
+                if type(element) not in _SCALARS:
+                    must = f"{value}: data nests one level at most, a row per penguin"
+                    raise _refuse(f"{where}[{index}][{inner}]", [*loc, index, inner], must, element)
+        elif type(item) not in _SCALARS:
+            must = value + ("" if rows_nest else ": a shape of one dimension takes a flat array")
+            raise _refuse(f"{where}[{index}]", [*loc, index], must, item)
