@@ -59,7 +59,8 @@ def for_body(content_type: str) -> str:
         raise UnsupportedMediaType.at(
             ["header", "Content-Type"],
             "The body must be JSON sent with the header 'Content-Type: application/json' "
-            f"(or a CSV file with 'Content-Type: text/csv'); got {got}",
+            "(or a CSV file with 'Content-Type: text/csv', or JSON Lines with 'Content-Type: application/x-ndjson'); "
+            f"got {got}",
             "content_type",
         )
     return module

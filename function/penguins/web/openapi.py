@@ -37,7 +37,8 @@ _ERRORS = {
     "400": "The body is not valid JSON, or a CSV that cannot be read as a table, or does not decompress as its "
     "Content-Encoding says; a BigQuery request unusable as a whole gets {errorMessage}.",
     "413": "The body is larger than MAX_BODY_BYTES, as sent or once decompressed.",
-    "415": "The body is declared neither as application/json nor as text/csv (UTF-8), or its Content-Encoding is "
+    "415": "The body is declared neither as application/json, text/csv (UTF-8) nor application/x-ndjson, or its "
+    "Content-Encoding is "
     "neither gzip nor deflate.",
     "422": "The JSON does not match the schema; detail lists every violation.",
     "503": "No model can be served right now.",
@@ -171,6 +172,15 @@ _CSV_ANSWER = {
     "type": "string",
     "description": "With Accept: text/csv: the input's columns, then " + ", ".join(ANSWER_COLUMNS) + ".",
 }
+_NDJSON_REQUEST = {
+    "type": "string",
+    "description": "JSON Lines: one penguin (an object, as application/json's) per line; blank lines hold none. "
+    "Island and sex match in any case. At most MAX_BATCH_SIZE lines.",
+}
+_NDJSON_ANSWER = {
+    "type": "string",
+    "description": 'One JSON object per line, in order: a prediction with model_version, or {"error": ...}.',
+}
 
 
 def build_openapi(max_batch_size: int) -> dict:
@@ -202,11 +212,13 @@ def build_openapi(max_batch_size: int) -> dict:
                     "schema": {"oneOf": [_ref("Penguin"), _ref("PredictBatchRequest"), _ref("BigQueryRequest")]}
                 },
                 "text/csv": {"schema": _CSV_REQUEST},
+                "application/x-ndjson": {"schema": _NDJSON_REQUEST},
             },
         },
         "responses": {
             "200": {
-                "description": "The predictions: one penguin's, a batch's, a CSV's rows (JSON or CSV), or BigQuery's.",
+                "description": "The predictions: one penguin's, a batch's, a CSV's rows (JSON or CSV), JSON Lines', or "
+                "BigQuery's.",
                 "content": {
                     "application/json": {
                         "schema": {
@@ -219,6 +231,7 @@ def build_openapi(max_batch_size: int) -> dict:
                         }
                     },
                     "text/csv": {"schema": _CSV_ANSWER},
+                    "application/x-ndjson": {"schema": _NDJSON_ANSWER},
                 },
             },
             **_errors("400", "413", "415", "422", "503"),
