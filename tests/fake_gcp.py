@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import fake_gcp_build
 import fake_gcp_run
 from fake_gcp_monitoring import ROUTES as MONITORING_ROUTES
 from loopback_http import send_json
@@ -27,6 +28,7 @@ PROJECT_NUMBER = "123456789012"
 # Every API gcloud 528 calls for deploy.sh's commands (measured; artifactregistry and logging are only
 # enabled, never called); each one's override points at this server.
 APIS = ("cloudfunctions", "serviceusage", "cloudbuild", "cloudresourcemanager", "iam", "storage", "run")
+APIS += ("artifactregistry",)  # gcloud run deploy --source: the cloud-run-source-deploy repository
 APIS += ("logging", "monitoring")  # deploy/monitoring.sh: log-based metrics, alert policies, dashboards
 FUNCTIONS_TYPE = "type.googleapis.com/google.cloud.functions.v2"
 RUNTIMES = ("python311", "python312", "python313")
@@ -70,9 +72,24 @@ class FakeGcp:
     run_services: dict[str, dict] = field(default_factory=dict)  # service name -> Knative Service
     run_revisions: dict[str, dict] = field(default_factory=dict)  # revision name -> Knative Revision
     revision_urls: dict[str, str] = field(default_factory=dict)  # revision name -> the URL that serves it
-    start_revision: Callable[[str, dict, bytes | None], str] | None = None  # serves a new revision; its URL
+    # serves a new revision (name, env, source zip, project, region); returns its URL
+    start_revision: Callable[[str, dict, bytes | None, str, str], str] | None = None
     router_rounds: dict[str, int] = field(default_factory=dict)  # fake_gcp_run.TrafficRouter's credit
     log_entries: list[dict] = field(default_factory=list)  # Logging LogEntry objects, as written
+    # A --source deploy (tests/fake_gcp_build.py): the uploaded archives, repositories, builds, operations
+    project_number: str = PROJECT_NUMBER
+    source_objects: dict[str, bytes] = field(default_factory=dict)  # "bucket/object" -> the archive's bytes
+    repositories: dict[str, dict] = field(default_factory=dict)  # full name -> Artifact Registry Repository
+    builds: dict[str, dict] = field(default_factory=dict)  # build id -> {"request": SubmitBuildRequest, "build"}
+    pending: dict[str, dict] = field(default_factory=dict)  # operation name -> the operation once done
+    operations_polled: dict[str, int] = field(default_factory=dict)
+    build_fails: bool = False  # the next builds end in FAILURE
+    images: dict[str, str] = field(default_factory=dict)  # image@digest -> "bucket/object" of its source
+    # How the platform behaves where gcloud and deploy.sh react (tests/fake_gcp_run.py)
+    reconcile_reads: int = 1  # reads of a changed service that still show the old status (status lags spec)
+    unreconciled: dict[str, int] = field(default_factory=dict)
+    moves_traffic_on_deploy: bool = False  # a new revision takes all traffic, whatever was asked
+    run_regions: tuple[str, ...] = ("europe-west1", "us-central1", "us-east1")
 
     def start(self) -> FakeGcp:
         fake = self
@@ -159,7 +176,14 @@ class FakeGcp:
         path = "/" + parts[2] if api != "?" and len(parts) > 2 else url.path
         if (url.hostname or "").endswith(fake_gcp_run.FAKE_RUN_HOST):
             api, path = "run", url.path
+        if url.path.startswith("/upload/storage/v1/"):  # a media upload: storage's upload path, off the override's
+            api, path = "storage-upload", url.path.removeprefix("/upload/storage/v1")
         body: object = None
+        content_type = h.headers.get("Content-Type", "")
+        if content_type.startswith("multipart/related"):  # JSON metadata, then the media: keep the media
+            boundary = content_type.split("boundary=", 1)[1].strip("'\"").encode()
+            media = raw.split(b"--" + boundary)[2]
+            raw = re.split(rb"\r?\n\r?\n", media, maxsplit=1)[1].removesuffix(b"\n").removesuffix(b"\r")
         if raw:
             try:
                 body = json.loads(raw)
@@ -263,6 +287,9 @@ class FakeGcp:
     # iam v1
 
     def _get_service_account(self, call, project, email):
+        if email == f"{PROJECT_NUMBER}-compute@developer.gserviceaccount.com":  # the default build account
+            name = f"projects/{project}/serviceAccounts/{email}"
+            return 200, {"name": name, "projectId": project, "email": email, "uniqueId": "0"}
         if email not in self.service_accounts:
             return _error(404, f"Unknown service account {email}")
         return 200, self.service_accounts[email]
@@ -291,6 +318,10 @@ class FakeGcp:
         self.buckets[bucket["name"]] = bucket
         return 200, bucket
 
+    def _list_buckets(self, call):
+        prefix = call.query.get("prefix", "")
+        return 200, {"kind": "storage#buckets", "items": [b for n, b in self.buckets.items() if n.startswith(prefix)]}
+
     def _get_bucket_policy(self, call, bucket):
         if bucket not in self.buckets:
             return _error(404, "The specified bucket does not exist.")
@@ -304,6 +335,9 @@ class FakeGcp:
 
     def _get_run_policy(self, call, service):
         return 200, self.run_policies.get(service, {"etag": "BwE="})
+
+    def _test_run_permissions(self, call, service):
+        return 200, {"permissions": call.body.get("permissions", [])}  # the caller holds every one
 
     def _set_run_policy(self, call, service):
         self.run_policies[service] = call.body["policy"]
@@ -338,10 +372,13 @@ ROUTES = [  # (method, API, path regex, handler(fake, call, *groups))
     ("POST", "iam", r"/v1/projects/([^/]+)/serviceAccounts", FakeGcp._create_service_account),
     ("GET", "storage", r"/v1/b/([^/]+)", FakeGcp._get_bucket),
     ("POST", "storage", r"/v1/b", FakeGcp._create_bucket),
+    ("GET", "storage", r"/v1/b", FakeGcp._list_buckets),
     ("GET", "storage", r"/v1/b/([^/]+)/iam", FakeGcp._get_bucket_policy),
     ("PUT", "storage", r"/v1/b/([^/]+)/iam", FakeGcp._set_bucket_policy),
     ("GET", "run", rf"/v1/{LOC}/services/([^/:]+):getIamPolicy", FakeGcp._get_run_policy),
     ("POST", "run", rf"/v1/{LOC}/services/([^/:]+):setIamPolicy", FakeGcp._set_run_policy),
+    ("POST", "run", rf"/v1/{LOC}/services/([^/:]+):testIamPermissions", FakeGcp._test_run_permissions),
     *MONITORING_ROUTES,
+    *fake_gcp_build.ROUTES,
     *fake_gcp_run.ROUTES,
 ]

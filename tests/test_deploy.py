@@ -22,6 +22,7 @@ import pytest
 
 from conftest import BUCKET, BUNDLED_MODEL, ROOT
 from fake_gcp import FakeGcp
+from fake_gcp_run import deployed
 from loopback_http import send_json
 
 DEPLOY = ROOT / "deploy.sh"
@@ -29,16 +30,18 @@ BIN = Path(sys.executable).parent
 PROJECT = "test-project"
 REGION = "europe-west1"
 SERVICE_ACCOUNT = f"penguin-species@{PROJECT}.iam.gserviceaccount.com"
-FUNCTION = f"projects/{PROJECT}/locations/{REGION}/functions/penguin-species"
+SERVICE = "penguin-species"
 # What deploy.sh reads from the environment: none may leak in from the developer's shell.
 DEPLOY_VARS = (
     "PROJECT REGION FUNCTION_NAME BUCKET MODEL_PREFIX ARTIFACT MEMORY CPU CONCURRENCY MIN_INSTANCES MAX_INSTANCES "
-    "TIMEOUT SERVICE_ACCOUNT_ID PUBLIC DRY_RUN PYTHON ID_TOKEN SMOKE_RETRIES "
+    "TIMEOUT BASE_IMAGE SERVICE_ACCOUNT_ID PUBLIC DRY_RUN PYTHON ID_TOKEN SMOKE_RETRIES FUNCTION_USE_ASGI "
+    "TRAFFIC_SETTLE_SECONDS "
     "ALERT_EMAIL NOTIFICATION_CHANNEL MONITORING MONITORING_ONLY"
 ).split()
 OPTIONS = (
     "--project --region --name --bucket --prefix --artifact --memory --cpu --concurrency --min-instances "
-    "--max-instances --timeout --service-account-id --public --alert-email --notification-channel --no-monitoring "
+    "--max-instances --timeout --base-image --service-account-id --public --alert-email --notification-channel "
+    "--no-monitoring "
     "--monitoring-only --dry-run --help"
 ).split()
 
@@ -165,27 +168,42 @@ def test_a_project_from_gcloud_config_is_checked_too(tmp_path):
     assert "Demo Project!-penguin-models" not in result.stdout
 
 
-def test_dry_run_prints_a_private_gen2_deploy_and_runs_no_gcloud(recording_path, tmp_path):
+def run_deploys(stdout: str) -> list[str]:
+    """The `gcloud run deploy` command lines a dry run printed: the first deploy's, then the canary's."""
+    return [line for line in stdout.splitlines() if line.startswith("+ gcloud run deploy")]
+
+
+def test_dry_run_prints_a_private_cloud_run_function_deploy_and_runs_no_gcloud(recording_path, tmp_path):
     bin_dir, log = recording_path
     env = recorded_env(bin_dir, CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
     result = deploy("--dry-run", "--project", "project-one", "--region", "us-east1", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
-    [command] = [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions deploy")]
+    first, canary = run_deploys(result.stdout)
     for part in (
-        "penguin-species --gen2 --project project-one --region us-east1",
-        "--runtime python312 --source function --entry-point predict --trigger-http --no-allow-unauthenticated",
+        "+ gcloud run deploy penguin-species --project project-one --region us-east1",
+        "--source function --function predict --base-image python311 --no-allow-unauthenticated",
         "--service-account penguin-species@project-one.iam.gserviceaccount.com",
+        "--memory 1Gi --cpu 1 --concurrency 8 --min-instances 0 --max-instances 10 --timeout 60s --ingress all",
         # quoted: a dry run has no published version to pass on, so it shows "(dry run)" there
         "--set-env-vars 'MODEL_URI=gs://project-one-penguin-models/penguins,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60,"
-        "MODEL_EXPECTED_VERSION=(dry run)'",
+        "MODEL_EXPECTED_VERSION=(dry run),FUNCTION_USE_ASGI=true'",
     ):
-        assert part in command
-    assert "--allow-unauthenticated" not in result.stdout
-    assert "+ gcloud services enable cloudfunctions.googleapis.com run.googleapis.com" in result.stdout
+        assert part in first and part in canary
+    assert "--no-traffic" not in first and canary.endswith("--no-traffic --tag candidate --quiet --format=none")
+    assert "--allow-unauthenticated" not in result.stdout.replace("--no-allow-unauthenticated", "")
+    assert [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions")] == []  # Cloud Run only
+    assert "+ gcloud services enable run.googleapis.com cloudbuild.googleapis.com artifactregistry" in result.stdout
     assert "training publish" in result.stdout
     assert "add-iam-policy-binding gs://project-one-penguin-models" in result.stdout
-    assert "gcloud functions delete penguin-species" in result.stdout  # how to remove it all
+    assert "gcloud run services delete penguin-species" in result.stdout  # how to remove it all
+
+
+def test_no_gcloud_functions_deploy_remains_anywhere():
+    """Not run, not shown: the words stay only where the user is told what made an old function."""
+    command = re.compile(r"gcloud functions deploy\s+[\"$\w-]")
+    files = [DEPLOY, *ROOT.glob("deploy/*"), ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("tests/*.py")]
+    assert [path.name for path in files if command.search(path.read_text())] == []
 
 
 def test_dry_run_reads_the_environment_and_public_allows_unauthenticated(recording_path):
@@ -194,8 +212,8 @@ def test_dry_run_reads_the_environment_and_public_allows_unauthenticated(recordi
     result = deploy("--dry-run", "--public", "--prefix", "m/", "--max-instances", "3", env={**env, "MODEL_PREFIX": "x"})
     assert result.returncode == 0, result.stderr
     assert not log.exists()
-    [command] = [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions deploy")]
-    assert "beaks --gen2 --project project-two --region europe-west1" in command
+    command, _ = run_deploys(result.stdout)
+    assert "beaks --project project-two --region europe-west1" in command
     assert " --allow-unauthenticated " in command and "--no-allow-unauthenticated" not in command
     assert "--max-instances 3 " in command and "--set-env-vars 'MODEL_URI=gs://b2-models/m," in command
     assert "--service-account beaks-function@project-two.iam.gserviceaccount.com " in command  # an id of 6+ characters
@@ -251,9 +269,24 @@ DEPLOY_ARGS = ("--project", PROJECT, "--region", REGION, "--bucket", BUCKET, "--
 
 
 def deploy_spec(fake: FakeGcp, method: str) -> dict:
-    """The function gcloud sent in its one create (POST) or update (PATCH)."""
-    [call] = fake.find(method, "cloudfunctions", r"/functions(/penguin-species)?$")
+    """The Service gcloud run deploy sent in its one create (POST) or update (PUT with a new template)."""
+    calls = fake.find(method, "run", rf"/namespaces/{PROJECT}/services(/{SERVICE})?$")
+    [call] = [c for c in calls if "client.knative.dev/nonce" in str(c.body) and not c.query.get("dryRun")]
     return call.body
+
+
+def template_settings(service: dict) -> dict:
+    """What a revision runs with, from a Service's template: the deploy's settings, in one dict."""
+    template = service["spec"]["template"]
+    [container] = template["spec"]["containers"]
+    return {
+        "annotations": {k: v for k, v in template["metadata"]["annotations"].items() if "client" not in k},
+        "containerConcurrency": template["spec"]["containerConcurrency"],
+        "env": {e["name"]: e["value"] for e in container["env"]},
+        "limits": container["resources"]["limits"],
+        "serviceAccountName": template["spec"]["serviceAccountName"],
+        "timeoutSeconds": template["spec"]["timeoutSeconds"],
+    }
 
 
 def iam_members(policy: dict, role: str) -> set[str]:
@@ -274,9 +307,9 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     assert "First deploy of penguin-species" in result.stdout and fake.find("PUT", "run") == []  # no canary
 
     [enable] = fake.find("POST", "serviceusage", r":batchEnable$")
-    apis = {"cloudfunctions", "run", "cloudbuild", "artifactregistry", "storage", "iam", "logging", "monitoring"}
+    apis = {"run", "cloudbuild", "artifactregistry", "storage", "iam", "logging", "monitoring"}
     assert set(enable.body["serviceIds"]) == {f"{api}.googleapis.com" for api in apis}
-    [bucket] = fake.find("POST", "storage", r"^/v1/b$")
+    [bucket, _] = fake.find("POST", "storage", r"^/v1/b$")  # the models', then gcloud's source bucket
     assert bucket.body["name"] == BUCKET and bucket.body["location"] == REGION
     assert bucket.body["iamConfiguration"]["uniformBucketLevelAccess"]["enabled"] is True
     [account] = fake.find("POST", "iam", rf"^/v1/projects/{PROJECT}/serviceAccounts$")
@@ -287,33 +320,47 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     assert fake.find("POST", "cloudresourcemanager", "setIamPolicy") == []  # no project-wide grant
 
     version = re.search(r"published model version (\w+)", result.stdout)[1]
-    spec = deploy_spec(fake, "POST")
-    assert spec["name"] == FUNCTION
-    assert spec["buildConfig"]["runtime"] == "python312" and spec["buildConfig"]["entryPoint"] == "predict"
-    assert spec["serviceConfig"] == {
-        "availableCpu": "1",
-        "availableMemory": "1Gi",
-        "environmentVariables": {
+    service = deploy_spec(fake, "POST")
+    assert service["metadata"]["name"] == SERVICE
+    annotations = service["metadata"]["annotations"]
+    assert annotations["run.googleapis.com/ingress"] == "all"
+    assert annotations["run.googleapis.com/build-function-target"] == "predict"
+    assert annotations["run.googleapis.com/build-base-image"] == "python311"
+    assert template_settings(service) == {
+        "annotations": {"autoscaling.knative.dev/maxScale": "10", "run.googleapis.com/base-images": '{"":"python311"}',
+                        "run.googleapis.com/startup-cpu-boost": "True"},
+        "containerConcurrency": 8,
+        "env": {
             "MODEL_URI": f"gs://{BUCKET}/penguins",
             "MODEL_FALLBACK": "bundled",
             "MODEL_REFRESH_SECONDS": "60",
             "MODEL_EXPECTED_VERSION": version,  # so a cold start answers from the bundled copy of it at once
+            "FUNCTION_USE_ASGI": "true",
         },
-        "ingressSettings": "ALLOW_ALL",
-        "maxInstanceCount": 10,
-        "maxInstanceRequestConcurrency": 8,
-        "minInstanceCount": 0,
-        "serviceAccountEmail": SERVICE_ACCOUNT,
+        "limits": {"cpu": "1", "memory": "1Gi"},
+        "serviceAccountName": SERVICE_ACCOUNT,
         "timeoutSeconds": 60,
+    }  # fmt: skip
+    # The build: Cloud Run's builds:submit of the uploaded source on python311, the entry point predict.
+    [build] = fake.builds.values()
+    assert build["request"]["buildpackBuild"] == {
+        "baseImage": "python311",
+        "functionTarget": "predict",
+        "enableAutomaticUpdates": True,
     }
-    # The source: one zip PUT to the upload URL, named in the spec, holding function/ as .gcloudignore says.
-    [(path, data)] = fake.uploads.items()
-    assert spec["buildConfig"]["source"]["storageSource"]["object"] == path.lstrip("/")
+    assert len(fake.find("GET", "cloudbuild", r"/operations/")) > 1  # polled until done
+    # The source: one zip uploaded to the source bucket, holding function/ as .gcloudignore says.
+    [(path, data)] = fake.source_objects.items()
+    assert path.startswith(f"run-sources-{PROJECT}-{REGION}/services/{SERVICE}/")
+    source = build["request"]["storageSource"]
+    assert f"{source['bucket']}/{source['object']}" == path
     files = {n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if not n.endswith("/")}
     assert {"main.py", "requirements.txt", "penguins/__init__.py", "model/manifest.json", "model/model.json"} <= files
     assert not [n for n in files if n.endswith((".pyc", ".png")) or n.startswith(("tests/", "training/", ".venv"))]
+    # Verified, not assumed: the traffic was read back after the deploy.
+    assert "ok   traffic read back: penguin-species-00001-" in result.stdout
     # Private: nobody was granted the invoker role, least of all allUsers.
-    assert fake.find("POST", "run", "setIamPolicy") == [] and "allUsers" not in json.dumps(spec)
+    assert fake.find("POST", "run", "setIamPolicy") == [] and "allUsers" not in json.dumps(service)
 
     # The model went to (fake) Cloud Storage, and the real function served that very version.
     pointer = json.loads(gcs.client.bucket(BUCKET).blob("penguins/current.json").download_as_bytes())
@@ -331,9 +378,8 @@ def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and
     assert result.returncode == 0, result.stdout + result.stderr
     [grant] = fake.find("POST", "run", r"/services/penguin-species:setIamPolicy$")
     assert iam_members(grant.body["policy"], "roles/run.invoker") == {"allUsers"}
-    spec = deploy_spec(fake, "POST")
-    assert spec["serviceConfig"]["availableMemory"] == "2Gi"
-    assert spec["serviceConfig"]["maxInstanceRequestConcurrency"] == 16
+    settings = template_settings(deploy_spec(fake, "POST"))
+    assert settings["limits"]["memory"] == "2Gi" and settings["containerConcurrency"] == 16
     if not long_run:  # the update in place below is a second whole deploy (~25 s)
         return
 
@@ -342,15 +388,14 @@ def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and
     assert again.returncode == 0, again.stdout + again.stderr
     assert fake.unhandled() == []
     rerun = fake.calls[first:]
-    assert [c for c in rerun if c.method == "POST" and re.search(r"/functions$|/v1/b$|/serviceAccounts$", c.path)] == []
-    update = deploy_spec(fake, "PATCH")
-    assert update["serviceConfig"]["availableMemory"] == "1Gi"
-    assert update["serviceConfig"]["maxInstanceRequestConcurrency"] == 8
-    patch = fake.find("PATCH", "cloudfunctions")[0]
-    assert "service_config.available_memory" in patch.query["updateMask"].split(",")
+    made = [c for c in rerun if c.method == "POST" and re.search(r"/services$|/v1/b$|/serviceAccounts$", c.path)]
+    assert made == []  # the service, the model bucket and the account exist: nothing is made twice
+    update = template_settings(deploy_spec(fake, "PUT"))
+    assert update["limits"]["memory"] == "1Gi" and update["containerConcurrency"] == 8
     assert "allUsers" not in json.dumps(fake.run_policies)  # back to private
     assert "smoke test passed" in again.stdout
-    assert fake.find("PUT", "run") == []  # the traffic followed the latest revision: nothing to move
+    # the traffic followed the latest revision: the deploy's own PUT was the only one
+    assert len(fake.find("PUT", "run", rf"/services/{SERVICE}$")) == 1
 
 
 class WrongFunction(BaseHTTPRequestHandler):
@@ -410,11 +455,11 @@ def assert_smoke_failed_loudly(result: subprocess.CompletedProcess, wrong_functi
 @WRONG_ANSWERS
 def test_the_smoke_command_against_a_wrong_answer_fails_loudly(cloud, wrong_function):
     fake, env = cloud(wrong_function.url)
-    fake._save_function(FUNCTION, {"name": FUNCTION, "serviceConfig": {}})  # deployed, answering wrongly
+    deployed(fake, PROJECT, REGION, SERVICE, {})  # deployed, answering wrongly
     result = deploy("smoke", "--project", PROJECT, "--region", REGION, env=env)
     assert_smoke_failed_loudly(result, wrong_function)
     assert f"URL: {wrong_function.url}" in result.stdout
-    assert [c.method for c in fake.calls] == ["GET"]  # one gcloud functions describe: nothing is changed
+    assert [c.method for c in fake.calls] == ["GET"]  # gcloud run services describe: nothing is changed
 
 
 @needs_gcloud
@@ -432,7 +477,7 @@ def test_the_smoke_command_passes_against_the_real_function(cloud, function_serv
 
     publish(str(BUNDLED_MODEL), f"gs://{BUCKET}/penguins", gcs.client)  # as a deploy would have
     fake, env = cloud(function_server.url)
-    fake._save_function(FUNCTION, {"name": FUNCTION, "serviceConfig": {}})
+    deployed(fake, PROJECT, REGION, SERVICE, {})
     result = deploy("smoke", "--project", PROJECT, "--region", REGION, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke test passed" in result.stdout and '"prediction":"Adelie"' in result.stdout
