@@ -60,7 +60,8 @@ with what was asked (docs/rollout.md). Every option can also be given as the env
 
 Also read: PYTHON (default .venv/bin/python; the training CLI publishes the model), ID_TOKEN (used by
 the smoke test instead of gcloud auth print-identity-token), SMOKE_RETRIES (default 5),
-FUNCTION_USE_ASGI (default true: the function is served as an ASGI app), TRAFFIC_SETTLE_SECONDS (default
+FUNCTION_USE_ASGI (default: true when function/main.py is an ASGI function, functions_framework.aio;
+it must match, or every request gets a 500), TRAFFIC_SETTLE_SECONDS (default
 60: how long a traffic change may take to show in the service's status), the
 monitoring thresholds named in monitoring/thresholds.env (docs/monitoring.md); with --bigquery,
 BIGQUERY_LOCATION (default US, where bigquery-public-data lives), BIGQUERY_CONNECTION (default: the name)
@@ -93,8 +94,13 @@ MAX_INSTANCES="${MAX_INSTANCES:-10}"
 TIMEOUT="${TIMEOUT:-60s}"
 # python311: the Python every test runs on (docs/rollout.md says why, and until when Google supports it).
 BASE_IMAGE="${BASE_IMAGE:-python311}"
-# The function is an ASGI app (functions_framework.aio): the Functions Framework serves it that way when set.
-FUNCTION_USE_ASGI="${FUNCTION_USE_ASGI:-true}"
+# true when function/main.py is an ASGI function (functions_framework.aio): the Functions Framework must
+# then serve it as one (a Flask function served that way answers every request with a 500, and back).
+if [[ -z ${FUNCTION_USE_ASGI:-} ]]; then
+  FUNCTION_USE_ASGI=false
+  ! grep -q 'functions_framework.aio\|functions_framework import aio' "$(dirname "${BASH_SOURCE[0]}")/function/main.py" ||
+    FUNCTION_USE_ASGI=true
+fi
 SERVICE_ACCOUNT_ID="${SERVICE_ACCOUNT_ID:-}"
 PUBLIC="${PUBLIC:-false}"
 DRY_RUN="${DRY_RUN:-false}"

@@ -196,8 +196,10 @@ canary() {
   trap 'exit 130' INT TERM
   "$deploy_function" --no-traffic --tag "$CANARY_TAG"
   canary_line "Checking the traffic: still $SERVING_SPLIT, the new revision at 0% with the tag $CANARY_TAG"
-  verify_traffic "$ROLLOUT_PREVIOUS" "$CANARY_TAG=LATEST" || rollout_fail "the deploy moved traffic it was told not to move"
+  local verdict=0
+  verify_traffic "$ROLLOUT_PREVIOUS" "$CANARY_TAG=LATEST" || verdict=$?
   ROLLOUT_CANDIDATE=$("$PYTHON" "$ROLLOUT_PY" latest "$ROLLOUT_DIR/service.json") || rollout_fail "could not read the new revision's name"
+  ((verdict == 0)) || rollout_fail "the deploy moved traffic it was told not to move"
   [[ -n $ROLLOUT_CANDIDATE && $ROLLOUT_CANDIDATE != "$ROLLOUT_STABLE" ]] ||
     rollout_fail "the deploy made no new revision (the latest is still '$ROLLOUT_CANDIDATE')"
   local tag_url

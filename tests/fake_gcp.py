@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import fake_gcp_build
+
 import fake_gcp_run
 from fake_gcp_monitoring import ROUTES as MONITORING_ROUTES
 from loopback_http import send_json
@@ -90,6 +91,7 @@ class FakeGcp:
     unreconciled: dict[str, int] = field(default_factory=dict)
     moves_traffic_on_deploy: bool = False  # a new revision takes all traffic, whatever was asked
     run_regions: tuple[str, ...] = ("europe-west1", "us-central1", "us-east1")
+    forbidden: dict[str, str] = field(default_factory=dict)  # regex over "METHOD api/path" -> the permission denied
 
     def start(self) -> FakeGcp:
         fake = self
@@ -198,6 +200,9 @@ class FakeGcp:
         send_json(h, status, json.dumps(answer).encode(), "application/json; charset=UTF-8")
 
     def _route(self, call: Call) -> tuple[int, object]:
+        for pattern, permission in self.forbidden.items():
+            if re.search(pattern, f"{call.method} {call.api}{call.path}"):
+                return _error(403, f"Permission '{permission}' denied on resource '{call.path}' (or it may not exist).")
         for method, api, pattern, handler in ROUTES:
             match = re.fullmatch(pattern, call.path) if (call.method, call.api) == (method, api) else None
             if match:

@@ -14,6 +14,7 @@ import hashlib
 
 BUILD_POLLS = 2  # polls of a build's operation that answer "not done" before it is
 REPOSITORY = "cloud-run-source-deploy"
+CLOUDBUILD = "type.googleapis.com/google.devtools.cloudbuild.v1"
 LOG_URL = "https://console.cloud.google.com/cloud-build/builds;region={region}/{id}?project={number}"
 
 
@@ -113,14 +114,14 @@ def submit_build(fake, call, project, region):
     fake.pending[operation] = {
         "name": operation,
         "done": True,
-        "metadata": {"@type": "type.googleapis.com/google.devtools.cloudbuild.v1.BuildOperationMetadata", "build": final},
-        "response": {"@type": "type.googleapis.com/google.devtools.cloudbuild.v1.Build", **final},
+        "metadata": {"@type": f"{CLOUDBUILD}.BuildOperationMetadata", "build": final},
+        "response": {"@type": f"{CLOUDBUILD}.Build", **final},
     }
     return 200, {
         "buildOperation": {
             "name": operation,
             "metadata": {
-                "@type": "type.googleapis.com/google.devtools.cloudbuild.v1.BuildOperationMetadata",
+                "@type": f"{CLOUDBUILD}.BuildOperationMetadata",
                 "build": build,
             },
         },

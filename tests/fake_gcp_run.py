@@ -63,7 +63,7 @@ def template_of(env: dict[str, str], image: str = "europe-west1-docker.pkg.dev/p
     return {"metadata": {}, "spec": {"containerConcurrency": 8, "containers": [container]}}
 
 
-def deploy_revision(fake, project: str, region: str, service_id: str, template: dict, managed_by_functions=False) -> str:
+def deploy_revision(fake, project: str, region: str, service_id: str, template: dict, managed_by_functions=False):
     """A deploy made a new revision of service_id from template (creating the service on the first); its name."""
     number = sum(1 for r in fake.run_revisions.values() if _service_of(r) == service_id) + 1
     name = template.get("metadata", {}).get("name") or (  # gcloud names a revision it tags
@@ -84,10 +84,12 @@ def deploy_revision(fake, project: str, region: str, service_id: str, template: 
     }
     service = fake.run_services.get(service_id)
     if service is None:
-        metadata = {"name": service_id, "namespace": project, "generation": 0, "labels": dict(labels), "annotations": {}}
+        metadata = {"name": service_id, "namespace": project, "generation": 0, "labels": dict(labels)}
+        metadata["annotations"] = {}
         if managed_by_functions:
             metadata["labels"].update(FUNCTIONS_MARKS["labels"])
-            metadata["annotations"] = {k: v.format(service=service_id) for k, v in FUNCTIONS_MARKS["annotations"].items()}
+            marks = FUNCTIONS_MARKS["annotations"].items()
+            metadata["annotations"] = {key: value.format(service=service_id) for key, value in marks}
         service = {
             "apiVersion": "serving.knative.dev/v1",
             "kind": "Service",
@@ -130,8 +132,8 @@ def _reconciled(fake, service: dict) -> dict:
     name = service["metadata"]["name"]
     if fake.unreconciled.get(name, 0) > 0:
         fake.unreconciled[name] -= 1
-        status = service["status"]
-        status["conditions"] = [{"type": t, "status": "Unknown"} for t in ("Ready", "ConfigurationsReady", "RoutesReady")]
+        conditions = ("Ready", "ConfigurationsReady", "RoutesReady")
+        service["status"]["conditions"] = [{"type": t, "status": "Unknown"} for t in conditions]
         return service
     latest = service["status"]["latestReadyRevisionName"]
     traffic = []
@@ -212,8 +214,10 @@ def replace_service(fake, call, namespace, service_id):
         new_revision = deploy_revision(fake, namespace, region, service_id, template)
     for target in traffic:
         name = target.get("revisionName")
-        if not target.get("latestRevision") and name != new_revision and (
-            name not in fake.run_revisions or _service_of(fake.run_revisions[name]) != service_id
+        if (
+            not target.get("latestRevision")
+            and name != new_revision
+            and (name not in fake.run_revisions or _service_of(fake.run_revisions[name]) != service_id)
         ):
             return _error(400, f"Revision '{name}' of service '{service_id}' does not exist")
     tags = [t["tag"] for t in traffic if t.get("tag")]

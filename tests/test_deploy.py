@@ -168,6 +168,21 @@ def test_a_project_from_gcloud_config_is_checked_too(tmp_path):
     assert "Demo Project!-penguin-models" not in result.stdout
 
 
+def asgi() -> str:
+    """What FUNCTION_USE_ASGI must be for function/main.py: true for an ASGI function (functions_framework.aio)."""
+    main = (ROOT / "function" / "main.py").read_text()
+    return str("functions_framework.aio" in main or "functions_framework import aio" in main).lower()
+
+
+def test_the_deploy_serves_the_function_as_what_it_is(recording_path, tmp_path):
+    bin_dir, _ = recording_path
+    env = recorded_env(bin_dir, CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
+    result = deploy("--dry-run", "--project", "project-one", env=env)
+    assert f"FUNCTION_USE_ASGI={asgi()}'" in run_deploys(result.stdout)[0]
+    forced = deploy("--dry-run", "--project", "project-one", env={**env, "FUNCTION_USE_ASGI": "true"})
+    assert "FUNCTION_USE_ASGI=true'" in run_deploys(forced.stdout)[0]
+
+
 def run_deploys(stdout: str) -> list[str]:
     """The `gcloud run deploy` command lines a dry run printed: the first deploy's, then the canary's."""
     return [line for line in stdout.splitlines() if line.startswith("+ gcloud run deploy")]
@@ -187,12 +202,12 @@ def test_dry_run_prints_a_private_cloud_run_function_deploy_and_runs_no_gcloud(r
         "--memory 1Gi --cpu 1 --concurrency 8 --min-instances 0 --max-instances 10 --timeout 60s --ingress all",
         # quoted: a dry run has no published version to pass on, so it shows "(dry run)" there
         "--set-env-vars 'MODEL_URI=gs://project-one-penguin-models/penguins,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60,"
-        "MODEL_EXPECTED_VERSION=(dry run),FUNCTION_USE_ASGI=true'",
+        f"MODEL_EXPECTED_VERSION=(dry run),FUNCTION_USE_ASGI={asgi()}'",
     ):
         assert part in first and part in canary
     assert "--no-traffic" not in first and canary.endswith("--no-traffic --tag candidate --quiet --format=none")
     assert "--allow-unauthenticated" not in result.stdout.replace("--no-allow-unauthenticated", "")
-    assert [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions")] == []  # Cloud Run only
+    assert [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions")] == []
     assert "+ gcloud services enable run.googleapis.com cloudbuild.googleapis.com artifactregistry" in result.stdout
     assert "training publish" in result.stdout
     assert "add-iam-policy-binding gs://project-one-penguin-models" in result.stdout
@@ -335,7 +350,7 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
             "MODEL_FALLBACK": "bundled",
             "MODEL_REFRESH_SECONDS": "60",
             "MODEL_EXPECTED_VERSION": version,  # so a cold start answers from the bundled copy of it at once
-            "FUNCTION_USE_ASGI": "true",
+            "FUNCTION_USE_ASGI": asgi(),  # served as what function/main.py is
         },
         "limits": {"cpu": "1", "memory": "1Gi"},
         "serviceAccountName": SERVICE_ACCOUNT,

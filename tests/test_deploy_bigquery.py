@@ -56,8 +56,9 @@ def test_dry_run_shows_the_connection_the_grant_and_the_sql_and_runs_nothing(rec
         "penguin-species",
     ] in commands  # fmt: skip
     assert [
-        "gcloud", "run", "services", "add-iam-policy-binding", "penguin-species", "--project", "project-one", "--region",
-        "europe-west1", "--member=serviceAccount:CONNECTION_SERVICE_ACCOUNT", "--role=roles/run.invoker", "--format=none",
+        "gcloud", "run", "services", "add-iam-policy-binding", "penguin-species", "--project", "project-one",
+        "--region", "europe-west1", "--member=serviceAccount:CONNECTION_SERVICE_ACCOUNT", "--role=roles/run.invoker",
+        "--format=none",
     ] in commands  # fmt: skip
     [query] = [c for c in commands if c[:2] == ["bq", "query"]]
     url = "https://penguin-species-PROJECT_NUMBER.europe-west1.run.app"
