@@ -22,8 +22,14 @@ explained() {  # explained WHAT COMMAND...: run it; on a failure, one sentence a
 gcloud_failure() {  # gcloud_failure WHAT FILE: the sentence for gcloud's error text in FILE
   local what=$1 text permission link
   text=$(cat "$2")
-  if [[ $text =~ logs\ are\ available\ at\ \[([^]]+)\] && $text == *"uild failed"* ]]; then
-    link=${BASH_REMATCH[1]}
+  if [[ $text == *"Build failed"* || $text == *"build failed"* ]]; then
+    if [[ $text =~ [Ll]ogs\ are\ available\ at\ \[([^]]+)\] ]]; then
+      link=${BASH_REMATCH[1]}
+    else  # gcloud shows the link only on a terminal: ask Cloud Build for the service's newest build
+      link=$(gcloud builds list --project "$PROJECT" --region "$REGION" --filter="tags=service_$FUNCTION_NAME" \
+        --sort-by=~createTime --limit=1 --format='value(logUrl)' 2>/dev/null) || link=
+      link=${link:-"(not found: gcloud builds list --region $REGION)"}
+    fi
     printf 'the build of function/ on %s failed, so nothing was deployed: its log is at %s (a package in function/requirements.txt that does not install on that Python is the usual cause)' \
       "${BASE_IMAGE:-the base image}" "$link"
   elif [[ $text == *PERMISSION_DENIED* || $text == *"HTTPError 403"* || $text == *"does not have permission"* ]]; then

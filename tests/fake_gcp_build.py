@@ -110,13 +110,16 @@ def submit_build(fake, call, project, region):
         final["results"] = {"images": [{"name": body["imageUri"], "digest": digest}]}
         source = body["storageSource"]
         fake.images[f"{body['imageUri']}@{digest}"] = f"{source['bucket']}/{source['object']}"
+    fake.builds[build_id]["final"] = final
     fake.operations_polled[operation] = 0
     fake.pending[operation] = {
         "name": operation,
         "done": True,
         "metadata": {"@type": f"{CLOUDBUILD}.BuildOperationMetadata", "build": final},
-        "response": {"@type": f"{CLOUDBUILD}.Build", **final},
-    }
+        # a failed build's operation ends with an error, as Cloud Build's does, not with a response
+        **({"error": {"code": 2, "message": "Build failed; check build logs for details"}} if failed else
+           {"response": {"@type": f"{CLOUDBUILD}.Build", **final}}),
+    }  # fmt: skip
     return 200, {
         "buildOperation": {
             "name": operation,
@@ -127,6 +130,12 @@ def submit_build(fake, call, project, region):
         },
         "baseImageUri": body.get("buildpackBuild", {}).get("baseImage", ""),
     }
+
+
+def list_builds(fake, call, project, region):
+    """builds.list, newest first: what `gcloud builds list --region` shows (the tag filter is left to gcloud)."""
+    builds = [entry["final"] for entry in reversed(fake.builds.values())]
+    return 200, {"builds": builds}
 
 
 def get_build_operation(fake, call, name):
@@ -152,4 +161,5 @@ ROUTES = [  # registered in fake_gcp.ROUTES: (method, API, path regex, handler(f
     ("GET", "artifactregistry", rf"/v1/({LOC}/operations/[^/]+)", get_ar_operation),
     ("POST", "run", r"/v2/projects/([^/]+)/locations/([^/]+)/builds:submit", submit_build),
     ("GET", "cloudbuild", rf"/v1/({LOC}/operations/[^/]+)", get_build_operation),
+    ("GET", "cloudbuild", r"/v1/projects/([^/]+)/locations/([^/]+)/builds", list_builds),
 ]

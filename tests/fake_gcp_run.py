@@ -192,7 +192,7 @@ def list_services(fake, call, namespace):
     return 200, {
         "apiVersion": "serving.knative.dev/v1",
         "kind": "ServiceList",
-        "items": list(fake.run_services.values()),
+        "items": [_reconciled(fake, service) for service in fake.run_services.values()],
         "metadata": {},
     }
 

@@ -189,7 +189,7 @@ def test_a_release_passes_every_step_of_the_canary_and_ends_untagged_with_all_th
 @needs_gcloud
 @pytest.mark.timeout(600)
 def test_a_platform_that_moves_traffic_unasked_is_caught_and_the_split_restored(project):
-    """As public reports say the Functions API does: all traffic to the latest revision on deploy, whatever was asked."""
+    """As public reports say the Functions API does: all traffic to the latest revision on deploy, whatever asked."""
     old = project.stable
     project.fake.moves_traffic_on_deploy = True
     result = run_deploy(project, "--canary-interval", "1")
