@@ -39,7 +39,7 @@ with what was asked (docs/rollout.md). Every option can also be given as the env
   --max-instances N     upper bound on instances, a cost ceiling [MAX_INSTANCES] (default: 10)
   --timeout DURATION    request timeout [TIMEOUT] (default: 60s)
   --base-image IMAGE    the runtime the source is built on [BASE_IMAGE] (default: python311, the Python
-                        the tests run on; supported until 2027-10, see docs/rollout.md)
+                        the tests run on; CPython 3.11 ends 2027-10, see docs/rollout.md)
   --service-account-id ID  the function's own service account [SERVICE_ACCOUNT_ID] (default: from the name)
   --bigquery DATASET    also make it a BigQuery remote function DATASET.penguin_species: a connection,
                         its invoker grant, the SQL function (deploy/bigquery.sh) [BIGQUERY_DATASET]
