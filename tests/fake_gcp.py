@@ -2,14 +2,14 @@
 
 One threaded loopback HTTP server answers for every API; each API gets a path prefix
 (CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>=http://127.0.0.1:PORT/<api>/) and every request is recorded.
-Long-running operations come back already done. The server is also gcloud's HTTP proxy
+Cloud Build's and Artifact Registry's operations run for a few polls; the others come back done. Every
+exchange is held to Google's discovery documents (tests/discovery.py). The server is also gcloud's HTTP proxy
 (CLOUDSDK_PROXY_*), so nothing gcloud sends can reach Google even on a machine with internet access:
 a host left without an override shows up here as a refused, recorded CONNECT naming that host.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import threading
@@ -20,19 +20,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import fake_gcp_build
+from discovery import check_exchange
 
 import fake_gcp_run
 from fake_gcp_monitoring import ROUTES as MONITORING_ROUTES
 from loopback_http import send_json
 
 PROJECT_NUMBER = "123456789012"
-# Every API gcloud 528 calls for deploy.sh's commands (measured; artifactregistry and logging are only
-# enabled, never called); each one's override points at this server.
-APIS = ("cloudfunctions", "serviceusage", "cloudbuild", "cloudresourcemanager", "iam", "storage", "run")
+# Every API gcloud 528 calls for deploy.sh's commands (measured); each one's override points at this server.
+APIS = ("serviceusage", "cloudbuild", "cloudresourcemanager", "iam", "storage", "run")
 APIS += ("artifactregistry",)  # gcloud run deploy --source: the cloud-run-source-deploy repository
 APIS += ("logging", "monitoring")  # deploy/monitoring.sh: log-based metrics, alert policies, dashboards
-FUNCTIONS_TYPE = "type.googleapis.com/google.cloud.functions.v2"
-RUNTIMES = ("python311", "python312", "python313")
 
 
 @dataclass
@@ -43,7 +41,7 @@ class Call:
     api: str  # the path prefix: which API's override it came through
     path: str  # without the prefix and the query
     query: dict[str, str]
-    body: object  # parsed JSON; None when empty (a source zip's bytes go to FakeGcp.uploads)
+    body: object  # parsed JSON; None when empty (a source zip's bytes go to FakeGcp.source_objects)
     host: str = ""  # the host gcloud addressed
     handled: bool = True
 
@@ -55,15 +53,12 @@ class Call:
 class FakeGcp:
     """State of the fake project(s), and the server answering for them."""
 
-    function_url: str  # what the function resource reports as serviceConfig.uri
+    function_url: str  # what the service reports as status.url (the function's URL)
     calls: list[Call] = field(default_factory=list)
-    functions: dict[str, dict] = field(default_factory=dict)  # full resource name -> Function
     buckets: dict[str, dict] = field(default_factory=dict)
     bucket_policies: dict[str, dict] = field(default_factory=dict)
     service_accounts: dict[str, dict] = field(default_factory=dict)  # email -> ServiceAccount
     run_policies: dict[str, dict] = field(default_factory=dict)  # Cloud Run service name -> Policy
-    operations: dict[str, dict] = field(default_factory=dict)  # Cloud Functions operations, all done
-    uploads: dict[str, bytes] = field(default_factory=dict)  # upload path -> the bytes PUT there
     # Cloud Logging metrics and Cloud Monitoring (tests/fake_gcp_monitoring.py): full resource name -> resource
     log_metrics: dict[str, dict] = field(default_factory=dict)
     alert_policies: dict[str, dict] = field(default_factory=dict)
@@ -91,6 +86,7 @@ class FakeGcp:
     unreconciled: dict[str, int] = field(default_factory=dict)
     moves_traffic_on_deploy: bool = False  # a new revision takes all traffic, whatever was asked
     run_regions: tuple[str, ...] = ("europe-west1", "us-central1", "us-east1")
+    schema_errors: list[str] = field(default_factory=list)  # exchanges unlike Google's discovery documents
     forbidden: dict[str, str] = field(default_factory=dict)  # regex over "METHOD api/path" -> the permission denied
 
     def start(self) -> FakeGcp:
@@ -196,7 +192,10 @@ class FakeGcp:
         )
         with self._lock:
             self.calls.append(call)
+            request = call.body
             status, answer = self._route(call)
+            if call.handled:  # held to Google's own definition of the method (tests/discovery.py)
+                self.schema_errors += check_exchange(call.api, call.method, call.path, request, status, answer)
         send_json(h, status, json.dumps(answer).encode(), "application/json; charset=UTF-8")
 
     def _route(self, call: Call) -> tuple[int, object]:
@@ -209,55 +208,6 @@ class FakeGcp:
                 return handler(self, call, *match.groups())
         call.handled = False
         return _error(404, f"the fake has no route for {call}")
-
-    # cloudfunctions v2
-
-    def _get_function(self, call, name):
-        if name not in self.functions:
-            return _error(404, f"Resource '{name}' was not found")
-        return 200, self.functions[name]
-
-    def _create_function(self, call, parent):
-        name = f"{parent}/functions/{call.query['functionId']}"
-        return self._save_function(name, call.body)
-
-    def _patch_function(self, call, name):
-        if name not in self.functions:
-            return _error(404, f"Resource '{name}' was not found")
-        return self._save_function(name, call.body)
-
-    def _save_function(self, name: str, spec: dict):
-        function = copy.deepcopy(spec)
-        _, project, _, region, _, function_id = name.split("/")
-        function.update(name=name, state="ACTIVE", environment="GEN_2", url=self.function_url)
-        service = function.setdefault("serviceConfig", {})
-        service.update(uri=self.function_url, service=f"projects/{project}/locations/{region}/services/{function_id}")
-        self.functions[name] = function
-        fake_gcp_run.new_revision(self, name, function)
-        operation = _done(f"projects/{project}/locations/{region}/operations/op-{len(self.calls)}", function)
-        # gcloud shows the deploy's stages from the metadata, and needs them to be there
-        stages = [{"name": stage, "state": "COMPLETE"} for stage in ("BUILD", "SERVICE")]
-        operation["metadata"] = {"@type": f"{FUNCTIONS_TYPE}.OperationMetadata", "target": name, "stages": stages}
-        self.operations[operation["name"]] = operation
-        return 200, operation
-
-    def _runtimes(self, call, parent):
-        return 200, {"runtimes": [{"name": r, "environment": "GEN_2", "stage": "GA"} for r in RUNTIMES]}
-
-    def _generate_upload_url(self, call, parent):
-        path = f"/upload/{len(self.calls)}.zip"
-        # gcloud PUTs the zip to this URL as given: through its proxy setting, to this server
-        return 200, {
-            "uploadUrl": f"{self.url}/cloudfunctions{path}",
-            "storageSource": {"bucket": "gcf-v2-uploads-fake", "object": path.lstrip("/")},
-        }
-
-    def _upload(self, call, path):
-        self.uploads[path], call.body = call.body, None  # the zip's bytes are kept in uploads only
-        return 200, {}
-
-    def _function_operation(self, call, name):
-        return 200, self.operations[name]
 
     # serviceusage v1
 
@@ -361,13 +311,6 @@ def _error(code: int, message: str) -> tuple[int, dict]:
 
 LOC = r"projects/[^/]+/locations/[^/]+"
 ROUTES = [  # (method, API, path regex, handler(fake, call, *groups))
-    ("GET", "cloudfunctions", rf"/v2/({LOC}/functions/[^/:]+)", FakeGcp._get_function),
-    ("PATCH", "cloudfunctions", rf"/v2/({LOC}/functions/[^/:]+)", FakeGcp._patch_function),
-    ("POST", "cloudfunctions", rf"/v2/({LOC})/functions", FakeGcp._create_function),
-    ("POST", "cloudfunctions", rf"/v2/({LOC})/functions:generateUploadUrl", FakeGcp._generate_upload_url),
-    ("GET", "cloudfunctions", rf"/v2/({LOC})/runtimes", FakeGcp._runtimes),
-    ("GET", "cloudfunctions", rf"/v2/({LOC}/operations/[^/]+)", FakeGcp._function_operation),
-    ("PUT", "cloudfunctions", r"(/upload/[^/]+)", FakeGcp._upload),
     ("POST", "serviceusage", r"/v1/projects/([^/]+)/services:batchEnable", FakeGcp._batch_enable),
     ("GET", "serviceusage", r"/v1/projects/([^/]+)/services/([^/]+)", FakeGcp._service),
     ("GET", "cloudresourcemanager", r"/v1/projects/([^/:]+)", FakeGcp._project),
