@@ -439,7 +439,7 @@ if [[ $MONITORING == true ]]; then
 fi
 
 if [[ -n $BIGQUERY_DATASET ]]; then
-  # shellcheck source=/dev/null  # deploy/bigquery.sh, checked on its own (tests/test_lint.py)
+  # shellcheck source=/dev/null  # deploy/bigquery.sh, checked on its own (tests/repo/test_lint.py)
   source "$ROOT/deploy/bigquery.sh"
   bigquery_remote_function "$url"
 fi

@@ -8,7 +8,7 @@
 # multi-region, so the dataset and the connection default to US (the function itself may be anywhere).
 BIGQUERY_LOCATION="${BIGQUERY_LOCATION:-US}"
 BIGQUERY_CONNECTION="${BIGQUERY_CONNECTION:-${FUNCTION_NAME:-penguin-species}}"
-# Rows per request, from tests/bench_formats.py's sweep (make bench prints it) and the same requests' CPU time
+# Rows per request, from tools/bench/formats.py's sweep (make bench prints it) and the same requests' CPU time
 # in-process (2026-12-01, a shared 2-CPU machine, so as ratios): rows/s at 100 calls per request is ~40% of the
 # rate at 10,000, at 500 ~75-95%, at 1,000 ~80-95%, at 2,500 ~90-95%; beyond, no gain. Each request pays a
 # fixed ~1-2 ms (the batch path's setup), then rows are nearly free. 2,500 keeps ~90% of the peak while a

@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from procs import free_port, function_command, stop_process_group
-
-ROOT = Path(__file__).resolve().parent.parent
-FUNCTION_DIR = ROOT / "function"
-MAIN = FUNCTION_DIR / "main.py"
-BUNDLED_MODEL = FUNCTION_DIR / "model"
-ENV_VARS = (
-    "MODEL_URI",
-    "MODEL_FALLBACK",
-    "MODEL_LOAD_TIMEOUT_SECONDS",
-    "MODEL_REFRESH_SECONDS",
-    "MODEL_CACHE_DIR",
-    "MODEL_EXPECTED_VERSION",
-    "MAX_BATCH_SIZE",
-    "MAX_BODY_BYTES",
-    "LOG_INPUTS_FRACTION",
-    "GOOGLE_CLOUD_PROJECT",
-    "GCP_PROJECT",
-    "STORAGE_EMULATOR_HOST",
-)
-
-from examples import ADELIE, SEED_EXAMPLES  # noqa: E402, F401 (the tests import them from here)
+from tests.support.paths import BUCKET, ENV_VARS, MAIN
+from tests.support.servers import Server
+from tools.procs import free_port
 
 
 def pytest_addoption(parser):
@@ -124,61 +98,6 @@ def small_artifact(tmp_path_factory):
     return out, artifact
 
 
-class Server:
-    """A real functions-framework process on a free loopback port."""
-
-    def __init__(self, env: dict[str, str], log_path: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        full_env = {**os.environ, **env}  # os.environ is already isolated by _isolated_env
-        self._log = open(log_path, "wb")
-        self.process = subprocess.Popen(
-            function_command(self.port),
-            cwd=ROOT,
-            env=full_env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_listening(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log_path.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("server did not listen in time")
-
-    def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 30
-    ) -> tuple[int, dict, dict]:
-        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.status, dict(r.headers), json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), json.loads(e.read())
-
-    def post_json(self, path: str, payload: object, **kw) -> tuple[int, dict, dict]:
-        return self.request("POST", path, json.dumps(payload).encode(), {"Content-Type": "application/json"}, **kw)
-
-    def log_lines(self) -> list[dict]:
-        lines = []
-        for line in self.log_path.read_text().split("\n"):  # not splitlines: it also splits at U+2028 and kin
-            if line.startswith("{"):
-                lines.append(json.loads(line))
-        return lines
-
-    def stop(self) -> None:
-        stop_process_group(self.process)
-        self._log.close()
-
-
 @pytest.fixture
 def start_server(tmp_path):
     """Start real servers with given environment variables; each is stopped (by its pid) afterwards."""
@@ -195,15 +114,12 @@ def start_server(tmp_path):
         server.stop()
 
 
-BUCKET = "models"
-
-
 @pytest.fixture
 def gcs(tmp_path, monkeypatch):
     """A fresh fake-gcs-server on a free loopback port with an empty bucket; STORAGE_EMULATOR_HOST points at it."""
     from google.cloud import storage
 
-    from fake_gcs import FakeGcs
+    from tools.gcs_emulator import FakeGcs
 
     server = FakeGcs(free_port(), tmp_path / "fake-gcs.log", backend_dir=tmp_path / "gcs-data")
     server.start()
@@ -223,23 +139,6 @@ def module_server(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-def penguin_rows() -> list[dict]:
-    """Every penguin of the training data as a request body (sex None when unknown)."""
-    from training.data import load_training_data
-
-    return [
-        {
-            "bill_length_mm": r.bill_length_mm,
-            "bill_depth_mm": r.bill_depth_mm,
-            "flipper_length_mm": r.flipper_length_mm,
-            "body_mass_g": r.body_mass_g,
-            "island": r.island,
-            "sex": r.sex if isinstance(r.sex, str) else None,
-        }
-        for r in load_training_data().frame.itertuples(index=False)
-    ]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from .profile import CATEGORY_VALUES, bin_counts, shares
 PSI_WARN = 0.1  # a moderate shift: worth a look
 PSI_ALERT = 0.25  # a significant shift: the feature has drifted
 # Below this many predictions (or logged inputs, for a feature), sampling noise alone reaches PSI_WARN
-# too often to judge: the report says "insufficient data" instead of guessing. tests/test_drift.py measures
+# too often to judge: the report says "insufficient data" instead of guessing. tests/training/test_drift.py measures
 # the false-alarm rate at this size on samples of the training data itself.
 MIN_PREDICTIONS = 200
 # An empty bin would make the PSI infinite: each share is floored at this.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from google.api_core import exceptions as api
 from google.auth.exceptions import DefaultCredentialsError  # noqa: F401 (re-exported for the CLI)
@@ -130,11 +130,11 @@ def swap_pointer(
         "version": check_version(version),
         "artifact": location.uri(version),
         "previous_version": previous,
-        "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "forced": bool(gate and gate.get("forced")),
     }
     if written_at is not None:
-        pointer["artifact_written_at"] = datetime.fromtimestamp(written_at, timezone.utc).isoformat(timespec="seconds")
+        pointer["artifact_written_at"] = datetime.fromtimestamp(written_at, UTC).isoformat(timespec="seconds")
     if gate is not None:
         pointer["gate"] = gate
     blob = bucket.blob(location.pointer)

@@ -1,0 +1,1 @@
+"""The tests, grouped by layer; shared helpers and fakes in tests/support."""

@@ -1,0 +1,1 @@
+"""deploy.sh, rollouts and monitoring: the real gcloud and bq against fakes of Google's APIs."""

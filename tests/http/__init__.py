@@ -1,0 +1,1 @@
+"""The function over HTTP: the real Functions Framework app and real server processes."""

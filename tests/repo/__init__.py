@@ -1,0 +1,1 @@
+"""The repository itself: layout, pins, lint, docs examples, security promises."""

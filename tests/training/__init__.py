@@ -1,0 +1,1 @@
+"""training/: fit, evaluate, tune, gate, the model card, drift."""

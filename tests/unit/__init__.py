@@ -1,0 +1,1 @@
+"""Pure modules of the function and training, in process."""

@@ -1,0 +1,1 @@
+"""Benchmarks: ours against the framework floor and the peers (`python -m tools.bench`, make bench)."""
