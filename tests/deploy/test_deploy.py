@@ -190,7 +190,7 @@ def test_dry_run_prints_a_private_cloud_run_function_deploy_and_runs_no_gcloud(r
 def test_no_gcloud_functions_deploy_remains_anywhere():
     """Not run, not shown: the words stay only where the user is told what made an old function."""
     command = re.compile(r"gcloud functions deploy\s+[\"$\w-]")
-    files = [DEPLOY, *ROOT.glob("deploy/*"), ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("tests/*.py")]
+    files = [DEPLOY, *ROOT.glob("deploy/*"), ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("tests/**/*.py")]
     assert [path.name for path in files if command.search(path.read_text())] == []
 
 
