@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,7 @@ class Project:
     def __init__(self, fake: FakeGcp, env: dict[str, str], tmp_path: Path, gcs):
         self.fake, self.env, self.tmp_path, self.gcs = fake, env, tmp_path, gcs
         self.router = TrafficRouter(fake, SERVICE)
+        fake.log_page_size = 7  # a window's request lines come in pages, as Logging gives many
         fake.function_url = self.router.url
         self.bugs: dict[int, str] = {}  # revision number -> what is wrong with it
         self.fault_flag = tmp_path / "release-bug-on"
@@ -164,9 +166,13 @@ def assert_passed_every_step(project: Project, result: subprocess.CompletedProce
     assert out.count("ok   traffic read back:") == 4, out
     assert f"ok   traffic read back: {old} 100%, tag candidate on {new}" in out
     # Each window judged the candidate from its own request lines, read through gcloud logging read.
-    assert len(project.fake.find("POST", "logging", "entries:list")) == 3
+    reads = project.fake.find("POST", "logging", "entries:list")
+    assert len([c for c in reads if "pageToken" not in c.body]) == 3
+    assert [c for c in reads if "pageToken" in c.body], "no window needed a second page: the paging is untested"
     windows = [line for line in out.splitlines() if line.strip().startswith(f"candidate {new}:")]
     assert len(windows) == 3 and all(", 0 5xx" in line for line in windows), windows
+    counted = [sum(map(int, re.findall(r"(\d+) requests", line))) for line in windows]
+    assert max(counted) > project.fake.log_page_size, counted  # the lines of every page were read, not the first
 
 
 @needs_gcloud

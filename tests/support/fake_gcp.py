@@ -2,7 +2,7 @@
 
 One threaded loopback HTTP server answers for every API; each API gets a path prefix
 (CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>=http://127.0.0.1:PORT/<api>/) and every request is recorded.
-Cloud Build's and Artifact Registry's operations run for a few polls; the others come back done. Every
+Operations of Cloud Build, Artifact Registry and Service Usage run for a few polls; the others come back done. Every
 exchange is held to Google's discovery documents (tests/support/discovery.py). The server is also gcloud's HTTP proxy
 (CLOUDSDK_PROXY_*), so nothing gcloud sends can reach Google even on a machine with internet access:
 a host left without an override shows up here as a refused, recorded CONNECT naming that host.
@@ -83,6 +83,7 @@ class FakeGcp:
     reconcile_reads: int = 1  # reads of a changed service that still show the old status (status lags spec)
     unreconciled: dict[str, int] = field(default_factory=dict)
     moves_traffic_on_deploy: bool = False  # a new revision takes all traffic, whatever was asked
+    log_page_size: int = 1000  # entries:list answers at most this many a page (Logging's own cap)
     run_regions: tuple[str, ...] = ("europe-west1", "us-central1", "us-east1")
     schema_errors: list[str] = field(default_factory=list)  # exchanges unlike Google's discovery documents
     forbidden: dict[str, str] = field(default_factory=dict)  # regex over "METHOD api/path" -> the permission denied
@@ -213,7 +214,14 @@ class FakeGcp:
         services = [
             {"name": f"projects/{PROJECT_NUMBER}/services/{s}", "state": "ENABLED"} for s in call.body["serviceIds"]
         ]
-        return 200, _done("operations/batch-enable", {"services": services})
+        # Running on the first poll, as a real enable is: gcloud polls operations.get until it is done.
+        name = f"operations/batch-enable-{len(self.calls)}"
+        self.pending[name] = _done(name, {"services": services})
+        self.operations_polled[name] = 0
+        return 200, {"name": name, "done": False}
+
+    def _service_operation(self, call, name):
+        return fake_gcp_build.poll(self, name)
 
     def _service(self, call, project, service):
         return 200, {"name": f"projects/{PROJECT_NUMBER}/services/{service}", "state": "ENABLED"}
@@ -311,6 +319,7 @@ LOC = r"projects/[^/]+/locations/[^/]+"
 ROUTES = [  # (method, API, path regex, handler(fake, call, *groups))
     ("POST", "serviceusage", r"/v1/projects/([^/]+)/services:batchEnable", FakeGcp._batch_enable),
     ("GET", "serviceusage", r"/v1/projects/([^/]+)/services/([^/]+)", FakeGcp._service),
+    ("GET", "serviceusage", r"/v1/(operations/[^/]+)", FakeGcp._service_operation),
     ("GET", "cloudresourcemanager", r"/v1/projects/([^/:]+)", FakeGcp._project),
     ("POST", "cloudresourcemanager", r"/v1/projects/([^/:]+):getIamPolicy", FakeGcp._project_policy),
     ("GET", "cloudbuild", r"/v1/projects/([^/]+)/locations/([^/]+)/defaultServiceAccount", FakeGcp._build_account),

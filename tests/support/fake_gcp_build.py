@@ -78,7 +78,7 @@ def create_repository(fake, call, parent):
 
 
 def get_ar_operation(fake, call, name):
-    return _poll(fake, name)
+    return poll(fake, name)
 
 
 # --- run v2 builds:submit and cloudbuild v1 operations ---
@@ -139,10 +139,10 @@ def list_builds(fake, call, project, region):
 
 
 def get_build_operation(fake, call, name):
-    return _poll(fake, name)
+    return poll(fake, name)
 
 
-def _poll(fake, name: str) -> tuple[int, dict]:
+def poll(fake, name: str) -> tuple[int, dict]:
     """An operation that is running for its first BUILD_POLLS polls, then done."""
     if name not in fake.pending:
         return _error(404, f"Operation {name} was not found")

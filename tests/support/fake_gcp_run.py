@@ -298,7 +298,13 @@ def list_entries(fake, call):
     projects = {name.split("/")[1] for name in body.get("resourceNames", [])}
     entries = [e for e in list(fake.log_entries) if e["logName"].split("/")[1] in projects and matches(e)]
     entries.sort(key=lambda e: e["timestamp"], reverse=body.get("orderBy", "timestamp asc").endswith("desc"))
-    return 200, {"entries": entries[: int(body.get("pageSize") or 1000)]}
+    # Pages, as Logging answers: at most fake.log_page_size (its cap is 1000) and a nextPageToken for the rest
+    size = min(int(body.get("pageSize") or 1000), fake.log_page_size)
+    start = int(body.get("pageToken") or 0)
+    page = {"entries": entries[start : start + size]}
+    if start + size < len(entries):
+        page["nextPageToken"] = str(start + size)
+    return 200, page
 
 
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|(>=|<=|!=|=|>|<|:)|"((?:[^"\\]|\\.)*)"|([^\s()"=<>!:]+))')
