@@ -17,7 +17,8 @@ DOCUMENTS = Path(__file__).resolve().parent / "discovery"
 # fake_gcp's API prefix -> the discovery document's name (its version is the path's first segment)
 NAMES = {"run": "run", "cloudbuild": "cloudbuild", "artifactregistry": "artifactregistry", "logging": "logging",
          "monitoring": "monitoring", "storage": "storage", "serviceusage": "serviceusage", "iam": "iam",
-         "cloudresourcemanager": "cloudresourcemanager"}  # fmt: skip
+         "cloudresourcemanager": "cloudresourcemanager", "bigquery": "bigquery",
+         "bigqueryconnection": "bigqueryconnection"}  # fmt: skip
 INT64 = {"int64", "uint64"}
 
 
@@ -53,9 +54,9 @@ def find_method(api: str, http_method: str, path: str) -> tuple[str, dict] | Non
     if api not in NAMES:
         return None
     full = path.lstrip("/")
-    if api == "storage":
-        full = "storage/" + full
-    version = "v1" if full.startswith("apis/") else full.split("/")[1 if api == "storage" else 0]
+    if api in ("storage", "bigquery"):  # their servicePath holds the version: storage/v1/, bigquery/v2/
+        full = f"{api}/{full}"
+    version = "v1" if full.startswith("apis/") else full.split("/")[1 if api in ("storage", "bigquery") else 0]
     name = f"{NAMES[api]}.{version}"
     if not (DOCUMENTS / f"{name}.json").exists():
         return None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.support import fake_gcp_build, fake_gcp_run
+from tests.support import fake_gcp_bigquery, fake_gcp_build, fake_gcp_run
 from tests.support.discovery import check_exchange
 from tests.support.fake_gcp_monitoring import ROUTES as MONITORING_ROUTES
 from tests.support.loopback_http import send_json
@@ -83,6 +83,10 @@ class FakeGcp:
     reconcile_reads: int = 1  # reads of a changed service that still show the old status (status lags spec)
     unreconciled: dict[str, int] = field(default_factory=dict)
     moves_traffic_on_deploy: bool = False  # a new revision takes all traffic, whatever was asked
+    # BigQuery for the real bq (tests/support/fake_gcp_bigquery.py)
+    bq_datasets: dict[str, dict] = field(default_factory=dict)  # "project:dataset" -> Dataset
+    bq_connections: dict[str, dict] = field(default_factory=dict)  # full name -> Connection
+    bq_jobs: dict[str, dict] = field(default_factory=dict)  # job id -> Job
     log_page_size: int = 1000  # entries:list answers at most this many a page (Logging's own cap)
     run_regions: tuple[str, ...] = ("europe-west1", "us-central1", "us-east1")
     schema_errors: list[str] = field(default_factory=list)  # exchanges unlike Google's discovery documents
@@ -100,6 +104,10 @@ class FakeGcp:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_any
 
             def do_CONNECT(self) -> None:  # an https host without an override: refuse and record it
+                if self.path == f"127.0.0.1:{fake.port}":  # bq tunnels even plain http: to this server, let it
+                    self.send_response(200, "Connection established")
+                    self.end_headers()
+                    return  # the tunnel's requests come next on this connection, answered as any other
                 fake.calls.append(Call("CONNECT", "?", "", {}, None, self.path, handled=False))
                 self.send_error(502, f"no endpoint override for {self.path}")
 
@@ -131,6 +139,10 @@ class FakeGcp:
             "CLOUDSDK_PROXY_ADDRESS": "127.0.0.1",
             "CLOUDSDK_PROXY_PORT": str(self.port),
         }
+        # bq reads its flags from BIGQUERYRC: --api points it at this server (its discovery documents, then calls)
+        config_dir.mkdir(parents=True, exist_ok=True)
+        (config_dir / "bigqueryrc").write_text(f"--api={self.url}\n")
+        env["BIGQUERYRC"] = str(config_dir / "bigqueryrc")
         for api in APIS:
             # storage's client joins "b/<bucket>" straight onto the override: give it the real base path
             suffix = "storage/v1/" if api == "storage" else f"{api}/"
@@ -173,6 +185,12 @@ class FakeGcp:
         path = "/" + parts[2] if api != "?" and len(parts) > 2 else url.path
         if (url.hostname or "").endswith(fake_gcp_run.FAKE_RUN_HOST):
             api, path = "run", url.path
+        if url.path == "/$discovery/rest":  # bq --api URL reads BigQuery's discovery document from URL first
+            api, path = "bigquery-discovery", url.path
+        elif url.path.startswith("/bigquery/v2/"):  # what bq then calls, at the discovery document's servicePath
+            api, path = "bigquery", url.path.removeprefix("/bigquery")
+        elif url.path.startswith("/v1/projects/") and "/connections" in url.path:  # the Connection API's
+            api, path = "bigqueryconnection", url.path
         if url.path.startswith("/upload/storage/v1/"):  # a media upload: storage's upload path, off the override's
             api, path = "storage-upload", url.path.removeprefix("/upload/storage/v1")
         body: object = None
@@ -193,9 +211,12 @@ class FakeGcp:
             self.calls.append(call)
             request = call.body
             status, answer = self._route(call)
-            if call.handled:  # held to Google's own definition of the method (tests/support/discovery.py)
+            if (
+                call.handled and call.api != "bigquery-discovery"
+            ):  # held to Google's own definition of the method (tests/support/discovery.py)
                 self.schema_errors += check_exchange(call.api, call.method, call.path, request, status, answer)
-        send_json(h, status, json.dumps(answer).encode(), "application/json; charset=UTF-8")
+        raw_answer = answer["$raw"] if isinstance(answer, dict) and "$raw" in answer else json.dumps(answer).encode()
+        send_json(h, status, raw_answer, "application/json; charset=UTF-8")
 
     def _route(self, call: Call) -> tuple[int, object]:
         for pattern, permission in self.forbidden.items():
@@ -335,5 +356,6 @@ ROUTES = [  # (method, API, path regex, handler(fake, call, *groups))
     ("POST", "run", rf"/v1/{LOC}/services/([^/:]+):testIamPermissions", FakeGcp._test_run_permissions),
     *MONITORING_ROUTES,
     *fake_gcp_build.ROUTES,
+    *fake_gcp_bigquery.ROUTES,
     *fake_gcp_run.ROUTES,
 ]
