@@ -235,6 +235,39 @@ def deploy_spec(fake: FakeGcp, method: str) -> dict:
     return call.body
 
 
+# What `gcloud run deploy --source function --function predict --base-image python311` calls on a first deploy
+# (gcloud 528), in order, repeated polls counted once; docs/rollout.md has it as a table.
+FIRST_SOURCE_DEPLOY = [
+    "GET /serviceusage/v1/projects/test-project/services/artifactregistry.googleapis.com",
+    "GET /serviceusage/v1/projects/test-project/services/cloudbuild.googleapis.com",
+    "GET /serviceusage/v1/projects/test-project/services/run.googleapis.com",
+    "GET /run/apis/serving.knative.dev/v1/namespaces/test-project/services/penguin-species",
+    "GET /artifactregistry/v1/projects/test-project/locations/europe-west1/repositories/cloud-run-source-deploy",
+    "GET /cloudbuild/v1/projects/test-project/locations/europe-west1/defaultServiceAccount",
+    "GET /iam/v1/projects/-/serviceAccounts/123456789012-compute@developer.gserviceaccount.com",
+    "POST /artifactregistry/v1/projects/test-project/locations/europe-west1/repositories",
+    "GET /artifactregistry/v1/projects/test-project/locations/europe-west1/operations/*",
+    "GET /artifactregistry/v1/projects/test-project/locations/europe-west1/repositories/cloud-run-source-deploy",
+    "GET /storage/v1/b/run-sources-test-project-europe-west1",
+    "POST /storage/v1/b",
+    "POST /storage-upload/b/run-sources-test-project-europe-west1/o",
+    "POST /run/v2/projects/test-project/locations/europe-west1/builds:submit",
+    "GET /cloudbuild/v1/projects/123456789012/locations/europe-west1/operations/*",
+    "POST /run/apis/serving.knative.dev/v1/namespaces/test-project/services",
+    "GET /run/apis/serving.knative.dev/v1/namespaces/test-project/services/penguin-species",
+]
+
+
+def source_deploy_calls(fake: FakeGcp) -> list[str]:
+    """The calls of the first `gcloud run deploy` in order, operation ids as *, a repeated call once."""
+    calls = [re.sub(r"/operations/[^/]+$", "/operations/*", str(c)) for c in fake.calls]
+    start = calls.index(FIRST_SOURCE_DEPLOY[0])
+    end = calls.index(FIRST_SOURCE_DEPLOY[-2]) + 1
+    while end < len(calls) and calls[end] == FIRST_SOURCE_DEPLOY[-1]:
+        end += 1
+    return [call for i, call in enumerate(calls[start:end]) if i == 0 or call != calls[start + i - 1]]
+
+
 def template_settings(service: dict) -> dict:
     """What a revision runs with, from a Service's template: the deploy's settings, in one dict."""
     template = service["spec"]["template"]
@@ -317,6 +350,7 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     files = {n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if not n.endswith("/")}
     assert {"main.py", "requirements.txt", "penguins/__init__.py", "model/manifest.json", "model/model.json"} <= files
     assert not [n for n in files if n.endswith((".pyc", ".png")) or n.startswith(("tests/", "training/", ".venv"))]
+    assert source_deploy_calls(fake) == FIRST_SOURCE_DEPLOY  # gcloud 528's calls, in order
     # Verified, not assumed: the traffic was read back after the deploy.
     assert "ok   traffic read back: penguin-species-00001-" in result.stdout
     # Private: nobody was granted the invoker role, least of all allUsers.
