@@ -12,7 +12,7 @@ import copy
 import datetime
 import hashlib
 
-BUILD_POLLS = 2  # polls of a build's operation that answer "not done" before it is
+BUILD_POLLS = 1  # polls of an operation that answer "not done" before it is (gcloud waits ~2 s a poll)
 REPOSITORY = "cloud-run-source-deploy"
 CLOUDBUILD = "type.googleapis.com/google.devtools.cloudbuild.v1"
 LOG_URL = "https://console.cloud.google.com/cloud-build/builds;region={region}/{id}?project={number}"
