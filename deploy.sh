@@ -98,7 +98,7 @@ BASE_IMAGE="${BASE_IMAGE:-python311}"
 # then serve it as one (a Flask function served that way answers every request with a 500, and back).
 if [[ -z ${FUNCTION_USE_ASGI:-} ]]; then
   FUNCTION_USE_ASGI=false
-  ! grep -q 'functions_framework.aio\|functions_framework import aio' "$(dirname "${BASH_SOURCE[0]}")/function/main.py" ||
+  ! grep -q 'functions_framework.aio\|functions_framework import aio' "$ROOT/function/main.py" ||
     FUNCTION_USE_ASGI=true
 fi
 SERVICE_ACCOUNT_ID="${SERVICE_ACCOUNT_ID:-}"

@@ -99,6 +99,8 @@ BAD_VALUES = [
     (["--timeout", "1h"], "from 1s to 3600s"),
     (["--timeout", "4000s"], "from 1s to 3600s"),
     (["--min-instances", "5", "--max-instances", "2"], "is above --max-instances"),
+    (["--base-image", "python 3.11"], "a runtime like python311"),
+    (["--base-image", "Python311"], "a runtime like python311"),
 ]
 
 
@@ -120,6 +122,8 @@ GOOD_VALUES = [
     ["--project", "my-project-2026", "--region", "northamerica-northeast1"],
     ["--name", "p", "--bucket", "models.example-1", "--prefix", "team/penguins"],
     ["--timeout", "3600s", "--max-instances", "1", "--min-instances", "1"],
+    ["--base-image", "python312"],
+    ["--base-image", "europe-west1-docker.pkg.dev/serverless-runtimes/google-22-full/runtimes/python311"],
 ]
 
 
@@ -154,6 +158,8 @@ def test_the_deploy_serves_the_function_as_what_it_is(recording_path, tmp_path):
     assert f"FUNCTION_USE_ASGI={asgi()}'" in run_deploys(result.stdout)[0]
     forced = deploy("--dry-run", "--project", "project-one", env={**env, "FUNCTION_USE_ASGI": "true"})
     assert "FUNCTION_USE_ASGI=true'" in run_deploys(forced.stdout)[0]
+    wrong = deploy("--dry-run", "--project", "project-one", env={**env, "FUNCTION_USE_ASGI": "yes"})
+    assert wrong.returncode == 2 and "FUNCTION_USE_ASGI must be true or false; got 'yes'" in wrong.stderr
 
 
 def run_deploys(stdout: str) -> list[str]:
