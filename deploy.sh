@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Deploy the penguin species function to Cloud Functions (2nd gen) in your own Google Cloud project:
-# APIs, a model bucket, the bundled model published to it, a least-privilege service account, the
-# function, its URL, and a smoke test against it. Safe to run again: each step keeps what exists and
-# `gcloud functions deploy` updates the function in place. `./deploy.sh --help` lists the options.
+# Deploy the penguin species function to Cloud Run functions in your own Google Cloud project, through the
+# Cloud Run Admin API (`gcloud run deploy --source function --function predict --base-image ...`): APIs,
+# a model bucket, the bundled model published to it, a least-privilege service account, the function,
+# its URL, and a smoke test against it. Safe to run again: each step keeps what exists, and on a
+# function that serves the new revision goes out as a canary. `./deploy.sh --help` lists the options.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/rollout.sh
 source "$ROOT/deploy/rollout.sh"  # canary rollouts, rollback, status
+# shellcheck source=deploy/errors.sh
+source "$ROOT/deploy/errors.sh"  # gcloud failures explained in one sentence
 
 usage() {
   cat <<EOF
@@ -16,10 +19,12 @@ Usage: ./deploy.sh [options]
        ./deploy.sh status [options]                     revisions, their traffic and tags, each one's /health
        ./deploy.sh smoke [options]                      the smoke test against the function as it is deployed now
 
-Deploys function/ as a 2nd gen Cloud Function that serves the model published to gs://BUCKET/PREFIX,
-then smoke-tests its URL. On an existing function the new revision goes out as a canary (validated
-through a tagged URL, then 10%, 50%, 100% of the traffic, rolled back by itself on a breach; see
-docs/rollout.md). Every option can also be given as the environment variable in brackets.
+Deploys function/ as a Cloud Run function (gcloud run deploy --source function --function predict
+--base-image BASE_IMAGE) that serves the model published to gs://BUCKET/PREFIX, then smoke-tests its URL.
+On an existing function the new revision is made with no traffic (--no-traffic --tag candidate),
+validated through its tagged URL, then given 10%, 50%, 100% of the traffic, rolled back by itself on a
+breach; after every deploy and traffic change the service's actual split is read back and compared
+with what was asked (docs/rollout.md). Every option can also be given as the environment variable in brackets.
 
   --project ID          Google Cloud project [PROJECT] (default: gcloud config get-value project)
   --region REGION       region of the function and the bucket [REGION] (default: europe-west1)
@@ -33,6 +38,8 @@ docs/rollout.md). Every option can also be given as the environment variable in 
   --min-instances N     instances kept warm, billed while idle [MIN_INSTANCES] (default: 0)
   --max-instances N     upper bound on instances, a cost ceiling [MAX_INSTANCES] (default: 10)
   --timeout DURATION    request timeout [TIMEOUT] (default: 60s)
+  --base-image IMAGE    the runtime the source is built on [BASE_IMAGE] (default: python311, the Python
+                        the tests run on; CPython 3.11 ends 2027-10, see docs/rollout.md)
   --service-account-id ID  the function's own service account [SERVICE_ACCOUNT_ID] (default: from the name)
   --bigquery DATASET    also make it a BigQuery remote function DATASET.penguin_species: a connection,
                         its invoker grant, the SQL function (deploy/bigquery.sh) [BIGQUERY_DATASET]
@@ -52,7 +59,10 @@ docs/rollout.md). Every option can also be given as the environment variable in 
   -h, --help            this help
 
 Also read: PYTHON (default .venv/bin/python; the training CLI publishes the model), ID_TOKEN (used by
-the smoke test instead of gcloud auth print-identity-token), SMOKE_RETRIES (default 5), the
+the smoke test instead of gcloud auth print-identity-token), SMOKE_RETRIES (default 5),
+FUNCTION_USE_ASGI (default: true when function/main.py is an ASGI function, functions_framework.aio;
+it must match, or every request gets a 500), TRAFFIC_SETTLE_SECONDS (default
+60: how long a traffic change may take to show in the service's status), the
 monitoring thresholds named in monitoring/thresholds.env (docs/monitoring.md); with --bigquery,
 BIGQUERY_LOCATION (default US, where bigquery-public-data lives), BIGQUERY_CONNECTION (default: the name)
 and BIGQUERY_MAX_BATCHING_ROWS (default 2500, measured: see deploy/bigquery.sh).
@@ -82,6 +92,15 @@ CONCURRENCY="${CONCURRENCY:-8}"
 MIN_INSTANCES="${MIN_INSTANCES:-0}"
 MAX_INSTANCES="${MAX_INSTANCES:-10}"
 TIMEOUT="${TIMEOUT:-60s}"
+# python311: the Python every test runs on (docs/rollout.md says why, and until when Google supports it).
+BASE_IMAGE="${BASE_IMAGE:-python311}"
+# true when function/main.py is an ASGI function (functions_framework.aio): the Functions Framework must
+# then serve it as one (a Flask function served that way answers every request with a 500, and back).
+if [[ -z ${FUNCTION_USE_ASGI:-} ]]; then
+  FUNCTION_USE_ASGI=false
+  ! grep -q 'functions_framework.aio\|functions_framework import aio' "$ROOT/function/main.py" ||
+    FUNCTION_USE_ASGI=true
+fi
 SERVICE_ACCOUNT_ID="${SERVICE_ACCOUNT_ID:-}"
 PUBLIC="${PUBLIC:-false}"
 DRY_RUN="${DRY_RUN:-false}"
@@ -117,7 +136,7 @@ while (($#)); do
     --monitoring-only) MONITORING_ONLY=true; shift; continue ;;
     --no-canary) CANARY=false; shift; continue ;;
     --project | --region | --name | --bucket | --prefix | --artifact | --memory | --cpu | --concurrency | \
-      --min-instances | --max-instances | --timeout | --service-account-id | --bigquery | --alert-email | \
+      --min-instances | --max-instances | --timeout | --base-image | --service-account-id | --bigquery | --alert-email | \
       --notification-channel | --canary-steps | --canary-interval | --to)
       (($# >= 2)) || usage_error "$option needs a value"
       value=$2
@@ -137,6 +156,7 @@ while (($#)); do
     --min-instances) MIN_INSTANCES=$value ;;
     --max-instances) MAX_INSTANCES=$value ;;
     --timeout) TIMEOUT=$value ;;
+    --base-image) BASE_IMAGE=$value ;;
     --service-account-id) SERVICE_ACCOUNT_ID=$value ;;
     --bigquery) BIGQUERY_DATASET=$value ;;
     --alert-email) ALERT_EMAIL=$value ;;
@@ -164,7 +184,7 @@ source "$ROOT/deploy/monitoring.sh"
 # --- printing and running ---
 
 STEP=0
-step() { STEP=$((STEP + 1)); printf '\n==> [%d/9] %s\n' "$STEP" "$*"; }
+step() { STEP=$((STEP + 1)); printf '\n==> [%d/10] %s\n' "$STEP" "$*"; }
 quote() {  # one argument as a shell word, quoted only when it needs to be
   if [[ $1 =~ ^[][A-Za-z0-9_./:=@,+%-]+$ ]]; then printf '%s' "$1"; else printf "'%s'" "${1//\'/\'\\\'\'}"; fi
 }
@@ -190,14 +210,12 @@ retry() {  # retry N CMD...: IAM is eventually consistent; a just-created accoun
 # --- the URL and the smoke test (the deploy's last steps, and ./deploy.sh smoke) ---
 
 function_url() {  # sets url: the deployed function's URL
-  show gcloud functions describe "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
-    --format='value(serviceConfig.uri)'
+  show gcloud run services describe "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION" --format='value(status.url)'
   if dry; then
     url="https://$FUNCTION_NAME-PROJECT_NUMBER.$REGION.run.app"
   else
-    url=$(gcloud functions describe "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
-      --format='value(serviceConfig.uri)')
-    [[ -n $url ]] || die "gcloud functions describe gave no URL for $FUNCTION_NAME"
+    url=$(gcloud run services describe "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION" --format='value(status.url)')
+    [[ -n $url ]] || die "gcloud run services describe gave no URL for $FUNCTION_NAME: is it deployed in $REGION? (./deploy.sh status)"
   fi
   url=${url%/}
   echo "URL: $url"
@@ -328,13 +346,17 @@ fi
 # --- 2. APIs ---
 
 step "Enabling the APIs (no-op when already enabled)"
-# cloudfunctions, run (a 2nd gen function is a Cloud Run service), cloudbuild + artifactregistry (the
-# build and its image), storage (the model), iam (the service account), logging (the function's logs and
-# its log-based metrics), monitoring (alert policies and the dashboard).
-run gcloud services enable cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com \
-  artifactregistry.googleapis.com storage.googleapis.com iam.googleapis.com logging.googleapis.com \
-  monitoring.googleapis.com \
-  --project "$PROJECT"
+# run (the function is a Cloud Run service), cloudbuild + artifactregistry (a --source deploy builds
+# the image and pushes it to cloud-run-source-deploy), storage (the model, the uploaded source), iam (the
+# service account), logging (the function's logs and its log-based metrics), monitoring (alerts, the dashboard).
+# The one change before the checks below: they read Cloud Run, which answers only once its API is on.
+enable=(gcloud services enable run.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com
+  storage.googleapis.com iam.googleapis.com logging.googleapis.com monitoring.googleapis.com --project "$PROJECT")
+show "${enable[@]}"
+dry || explained "enable the APIs" "${enable[@]}"
+
+step "Checking what is there before changing anything: the region, the service, an earlier canary"
+rollout_preflight  # deploy/rollout.sh: exits with one sentence on a state the deploy cannot go on from
 
 # --- 3. the model bucket ---
 
@@ -387,16 +409,16 @@ if [[ $PUBLIC == true ]]; then
 else
   access=--no-allow-unauthenticated
 fi
-step "Deploying $FUNCTION_NAME ($access; creates it, or updates it in place)"
-deploy_function() {
-run gcloud functions deploy "$FUNCTION_NAME" --gen2 --project "$PROJECT" --region "$REGION" \
-  --runtime python312 --source function --entry-point predict --trigger-http "$access" \
-  --service-account "$SERVICE_ACCOUNT" --memory "$MEMORY" --cpu "$CPU" --concurrency "$CONCURRENCY" \
-  --min-instances "$MIN_INSTANCES" --max-instances "$MAX_INSTANCES" --timeout "$TIMEOUT" \
-  --ingress-settings all \
-  --set-env-vars "MODEL_URI=$MODEL_URI,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60,MODEL_EXPECTED_VERSION=$version" \
-  --format=none ||
-  die "gcloud functions deploy failed (its message and any build log link are above)"
+step "Deploying $FUNCTION_NAME ($access; creates it, or a new revision of it)"
+deploy_function() {  # deploy_function [--no-traffic --tag TAG]: builds function/ on BASE_IMAGE, deploys it
+  local command=(gcloud run deploy "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION"
+    --source function --function predict --base-image "$BASE_IMAGE" "$access"
+    --service-account "$SERVICE_ACCOUNT" --memory "$MEMORY" --cpu "$CPU" --concurrency "$CONCURRENCY"
+    --min-instances "$MIN_INSTANCES" --max-instances "$MAX_INSTANCES" --timeout "$TIMEOUT" --ingress all
+    --set-env-vars "MODEL_URI=$MODEL_URI,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60,MODEL_EXPECTED_VERSION=$version,FUNCTION_USE_ASGI=$FUNCTION_USE_ASGI"
+    "$@" --quiet --format=none)
+  show "${command[@]}"
+  dry || explained "deploy $FUNCTION_NAME" "${command[@]}"
 }
 rollout deploy_function  # deploy/rollout.sh: a canary when the function serves already, else one step
 
@@ -434,12 +456,12 @@ Call it:
     $url/predict -d '$PENGUIN'
 Publish a new model without redeploying (picked up within MODEL_REFRESH_SECONDS=60):
   $PYTHON -m training publish DIR $MODEL_URI
-To remove it all (the function and its Cloud Run service, the models and their bucket, the account):
-  gcloud functions delete $FUNCTION_NAME --gen2 --region $REGION --project $PROJECT --quiet
+To remove it all (the function's Cloud Run service, the models and their bucket, the account):
+  gcloud run services delete $FUNCTION_NAME --region $REGION --project $PROJECT --quiet
   gcloud storage rm --recursive gs://$BUCKET
   gcloud iam service-accounts delete $SERVICE_ACCOUNT --project $PROJECT --quiet
-Cloud Functions also keeps the built image in Artifact Registry (repository gcf-artifacts, shared by the
-region's functions) and the uploaded source in gcf-v2-sources-* / gcf-v2-uploads-* buckets:
-  gcloud artifacts docker images list $REGION-docker.pkg.dev/$PROJECT/gcf-artifacts
-  gcloud storage buckets list --project $PROJECT --filter='name~^gcf-v2-'
+A --source deploy also keeps the built images in Artifact Registry (repository cloud-run-source-deploy,
+shared by the region's source deploys) and the uploaded source in gs://run-sources-$PROJECT-$REGION:
+  gcloud artifacts docker images list $REGION-docker.pkg.dev/$PROJECT/cloud-run-source-deploy/$FUNCTION_NAME
+  gcloud storage ls gs://run-sources-$PROJECT-$REGION/services/$FUNCTION_NAME/
 EOF

@@ -75,8 +75,8 @@ bigquery_remote_function() {  # bigquery_remote_function URL
   echo "the connection calls the function as $account"
 
   # Only this account may call the (private) function on BigQuery's behalf: roles/run.invoker on its service.
-  local grant=(gcloud functions add-invoker-policy-binding "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION"
-    "--member=serviceAccount:$account" --format=none)
+  local grant=(gcloud run services add-iam-policy-binding "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION"
+    "--member=serviceAccount:$account" --role=roles/run.invoker --format=none)
   show "${grant[@]}"
   dry || retry 5 "${grant[@]}" || die "could not grant $account roles/run.invoker on $FUNCTION_NAME"
 

@@ -46,6 +46,11 @@ check_options() {
     usage_error "--concurrency must be from 1 to 1000 requests per instance; got $CONCURRENCY"
   [[ $PUBLIC == true || $PUBLIC == false ]] || usage_error "PUBLIC must be true or false; got '$PUBLIC'"
   [[ $DRY_RUN == true || $DRY_RUN == false ]] || usage_error "DRY_RUN must be true or false; got '$DRY_RUN'"
+  [[ $FUNCTION_USE_ASGI == true || $FUNCTION_USE_ASGI == false ]] ||
+    usage_error "FUNCTION_USE_ASGI must be true or false; got '$FUNCTION_USE_ASGI'"
+  # A runtime id (python311) or an image (REGION-docker.pkg.dev/serverless-runtimes/google-22-full/runtimes/python311)
+  [[ $BASE_IMAGE =~ ^python3[0-9]{2}$ || $BASE_IMAGE =~ ^[a-z0-9][a-z0-9./_-]*/[a-z0-9._-]+(:[A-Za-z0-9._-]+)?$ ]] ||
+    usage_error "--base-image must be a runtime like python311 or python312, or a base image path; got '$BASE_IMAGE'"
 
   mib=$(memory_mib "$MEMORY")
   [[ -n $mib ]] ||

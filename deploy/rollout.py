@@ -252,11 +252,28 @@ def serving(service: dict) -> list[tuple[str, int, list[str], str]]:
     return [(name, percent, tags, url) for name, (percent, tags, url) in merged.items()]
 
 
+FUNCTIONS_LABEL = ("goog-managed-by", "cloudfunctions")  # Cloud Functions' marks on a service it manages
+FUNCTIONS_ANNOTATION = "cloudfunctions.googleapis.com/function-id"
+
+
+def managed_by_functions(service: dict) -> bool:
+    """Whether Cloud Functions manages this Cloud Run service (made by gcloud functions deploy, not detached)."""
+    metadata = service.get("metadata", {})
+    key, value = FUNCTIONS_LABEL
+    labels, annotations = metadata.get("labels") or {}, metadata.get("annotations") or {}
+    return labels.get(key) == value or FUNCTIONS_ANNOTATION in annotations
+
+
+def split_text(shares: dict[str, int]) -> str:
+    """rev=percent,... in gcloud's --to-revisions form (revisions with traffic only)."""
+    return ",".join(f"{name}={percent}" for name, percent in shares.items() if percent)
+
+
 def service_state(args: argparse.Namespace) -> int:
-    """One value a line for rollout.sh: exists, stable revision, pinned, URL, split, a stale candidate's revision."""
+    """One value a line for rollout.sh: exists, stable, follows latest, pinned, URL, split, stale tag, managed, ..."""
     services = [s for s in json.loads(Path(args.services).read_text() or "[]") if s["metadata"]["name"] == args.name]
     if not services:
-        print("\n".join(["false", "", "false", "false", "", "", ""]))
+        print("\n".join(["false", "", "false", "false", "", "", "", "false", ""]))
         return 0
     service = services[0]
     targets = serving(service)
@@ -268,21 +285,69 @@ def service_state(args: argparse.Namespace) -> int:
     shares = [t for t in shares if t.get("percent")]
     follows_latest = shares == [{"percent": 100, "latestRevision": True}]
     pinned = shares == [{"percent": 100, "revisionName": stable}]
-    split_text = ", ".join(f"{name} {percent}%" for name, percent, _, _ in targets if percent) or "no traffic"
+    text = ", ".join(f"{name} {percent}%" for name, percent, _, _ in targets if percent) or "no traffic"
     url = service.get("status", {}).get("url", "")
-    values = ["true", stable, str(follows_latest).lower(), str(pinned).lower(), url, split_text, *candidates[:1]]
-    print("\n".join(values + [""] * (7 - len(values))))
+    stale = candidates[0] if candidates else ""
+    previous = split_text({name: percent for name, percent, _, _ in targets})
+    values = ["true", stable, str(follows_latest).lower(), str(pinned).lower(), url, text, stale]
+    print("\n".join([*values, str(managed_by_functions(service)).lower(), previous]))
+    return 0
+
+
+def reconciled(service: dict) -> bool:
+    """The service has taken in its last change: status caught up with the spec, and it is Ready."""
+    generation = service.get("metadata", {}).get("generation")
+    status = service.get("status", {})
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions", []))
+    return ready and status.get("observedGeneration") == generation
+
+
+def parse_expected(text: str, latest: str) -> dict[str, str]:
+    """name=value,... with LATEST standing for the service's latest created revision."""
+    pairs = [item.split("=", 1) for item in text.split(",") if item]
+    return {(latest if key == "LATEST" else key): (latest if value == "LATEST" else value) for key, value in pairs}
+
+
+def traffic_check(args: argparse.Namespace) -> int:
+    """0 when status.traffic is the split and tags asked; 1 (saying what it saw) when not; 3 while reconciling."""
+    service = json.loads(Path(args.service).read_text())
+    if not reconciled(service):
+        return 3
+    latest = service.get("status", {}).get("latestCreatedRevisionName", "")
+    asked = {name: int(percent) for name, percent in parse_expected(args.split, latest).items()}
+    asked_tags = parse_expected(args.tags, latest)
+    targets = serving(service)
+    seen = {name: percent for name, percent, _, _ in targets if percent}
+    seen_tags = {tag: name for name, _, tags, _ in targets for tag in tags}
+    if seen == {k: v for k, v in asked.items() if v} and seen_tags == asked_tags:
+        print(f"  ok   traffic read back: {describe_split(seen, seen_tags)}")
+        return 0
+    print(
+        f"  FAIL traffic read back is not what was asked: asked {describe_split(asked, asked_tags)}; "
+        f"the service's status.traffic says {describe_split(seen, seen_tags)}",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def describe_split(shares: dict[str, int], tags: dict[str, str]) -> str:
+    text = ", ".join(f"{name} {percent}%" for name, percent in shares.items() if percent) or "no traffic"
+    return text + "".join(f", tag {tag} on {name}" for tag, name in tags.items()) if tags else text + ", no tags"
+
+
+def latest(args: argparse.Namespace) -> int:
+    """The service's latest created revision, from gcloud run services describe --format=json."""
+    print(json.loads(Path(args.service).read_text()).get("status", {}).get("latestCreatedRevisionName", ""))
     return 0
 
 
 def tag_url(args: argparse.Namespace) -> int:
-    """The URL of a tag, from `gcloud run services update-traffic --format=json`."""
-    for pair in json.loads(Path(args.traffic).read_text()):
-        for tag in pair.get("tags", []):
-            if tag.get("tag") == args.tag and tag.get("url"):
-                print(tag["url"])
-                return 0
-    sys.exit(f"error: gcloud reported no URL for the tag {args.tag}")
+    """The URL of a tag, from gcloud run services describe --format=json."""
+    for target in json.loads(Path(args.service).read_text()).get("status", {}).get("traffic", []):
+        if target.get("tag") == args.tag and target.get("url"):
+            print(target["url"])
+            return 0
+    sys.exit(f"error: the service's status.traffic has no URL for the tag {args.tag}")
 
 
 def revisions_by_age(path: str) -> list[dict]:
@@ -357,7 +422,9 @@ def main(argv: list[str] | None = None) -> int:
         ("load", load, ["url", "seconds"]),
         ("window", window, ["entries", "candidate", "stable"]),
         ("service-state", service_state, ["services", "name"]),
-        ("tag-url", tag_url, ["tag", "traffic"]),
+        ("tag-url", tag_url, ["tag", "service"]),
+        ("traffic-check", traffic_check, ["service", "split", "tags"]),
+        ("latest", latest, ["service"]),
         ("rollback-target", rollback_target, ["service", "revisions"]),
         ("status", status, ["service", "revisions"]),
     ):

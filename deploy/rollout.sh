@@ -1,17 +1,21 @@
 # shellcheck shell=bash
-# Safe rollouts for deploy.sh, which sources this file: on an existing function the new code goes out as a
-# canary (pin the serving revision, deploy with no traffic, tag, validate, traffic in steps, roll back by
-# itself on a breach); `deploy.sh rollback` and `deploy.sh status`. gcloud runs here; deploy/rollout.py
-# makes the requests and reads what gcloud printed. docs/rollout.md describes it as a user sees it.
+# Safe rollouts for deploy.sh, which sources this file: before anything changes, the checks of what is
+# there (the region, a service Cloud Functions manages, a half-finished canary); on an existing function
+# the new code goes out as a canary (a revision with no traffic and a tag, validated, then traffic in
+# steps, rolled back by itself on a breach); `deploy.sh rollback` and `deploy.sh status`. gcloud runs
+# here; deploy/rollout.py makes the requests and reads what gcloud printed. docs/rollout.md describes it.
 #
-# A gen2 function is a Cloud Run service: `gcloud run services update-traffic` splits its traffic. With the
-# split pinned (--to-revisions OLD=100), `gcloud functions deploy` keeps it, so the new revision starts at 0%.
+# Verify, never assume: after every deploy and every traffic change the service's status.traffic is read
+# back (once the service has reconciled) and compared with what was asked; a difference stops the rollout.
 
 CANARY="${CANARY:-true}"
 CANARY_STEPS="${CANARY_STEPS:-10,50,100}"  # percent of traffic on the candidate, one observation window each
 CANARY_INTERVAL="${CANARY_INTERVAL:-60}"   # seconds per observation window
 ROLLBACK_TO="${ROLLBACK_TO:-}"
 CANARY_TAG=candidate
+# A traffic change shows in status.traffic once the service has reconciled (status.observedGeneration
+# catches up with metadata.generation): usually seconds; this is how long deploy.sh waits for it.
+TRAFFIC_SETTLE_SECONDS="${TRAFFIC_SETTLE_SECONDS:-60}"
 
 # The canary's thresholds, each stated once: NAME|default|meaning. Each can be set in the environment;
 # --dry-run prints them. docs/rollout.md says why each value.
@@ -36,16 +40,19 @@ done
 ROLLOUT_PY=deploy/rollout.py
 ROLLOUT_STABLE=
 ROLLOUT_CANDIDATE=
+ROLLOUT_PREVIOUS=  # the split before the deploy, rev=percent,...: what a rollback restores
 ROLLOUT_IN_FLIGHT=false
 ROLLOUT_TAGGED=false
 ROLLOUT_DIR=
 SERVICE_URL=
 
 canary_line() { printf '\n--> %s\n' "$*"; }
-run_service() {  # run_service SUBCOMMAND ARGS...: a gcloud run services command on the function's service
-  local subcommand=$1
+update_traffic() {  # update_traffic WHAT ARGS...: gcloud run services update-traffic on the function's service
+  local what=$1
   shift
-  run gcloud run services "$subcommand" "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION" "$@"
+  local command=(gcloud run services update-traffic "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION" "$@" --format=none)
+  show "${command[@]}"
+  dry || explained "$what" "${command[@]}"
 }
 
 capture() {  # capture FILE COMMAND...: print the command, run it, its output to FILE
@@ -58,6 +65,8 @@ capture() {  # capture FILE COMMAND...: print the command, run it, its output to
 rollout_check_options() {
   [[ $CANARY == true || $CANARY == false ]] || usage_error "CANARY must be true or false; got '$CANARY'"
   [[ $CANARY_INTERVAL =~ ^[0-9]+$ ]] || usage_error "--canary-interval must be whole seconds; got '$CANARY_INTERVAL'"
+  [[ $TRAFFIC_SETTLE_SECONDS =~ ^[0-9]+$ ]] ||
+    usage_error "TRAFFIC_SETTLE_SECONDS must be whole seconds; got '$TRAFFIC_SETTLE_SECONDS'"
   local percent previous=0
   IFS=, read -ra CANARY_PERCENTS <<<"$CANARY_STEPS"
   for percent in "${CANARY_PERCENTS[@]}"; do
@@ -84,15 +93,62 @@ rollout_token() {  # ROLLOUT_ID_TOKEN for the canary's requests to URL: ID_TOKEN
   export ROLLOUT_ID_TOKEN
 }
 
-rollout_read_service() {  # SERVICE_EXISTS, STABLE_REVISION, FOLLOWS_LATEST, PINNED, SERVICE_URL, SERVING_SPLIT, STALE_CANDIDATE
+rollout_read_service() {  # SERVICE_EXISTS, STABLE_REVISION, FOLLOWS_LATEST, SERVICE_URL, SERVING_SPLIT, STALE_CANDIDATE, MANAGED_BY_FUNCTIONS, ROLLOUT_PREVIOUS
   rollout_tmp
-  local state
-  capture "$ROLLOUT_DIR/services.json" gcloud run services list --project "$PROJECT" --region "$REGION" --format=json ||
-    die "could not read the Cloud Run service of $FUNCTION_NAME (the message above says why)"
+  local state list=(gcloud run services list --project "$PROJECT" --region "$REGION" --format=json)
+  show "${list[@]}"
+  explained "read the Cloud Run services of $REGION" "${list[@]}" >"$ROLLOUT_DIR/services.json"
   state=$("$PYTHON" "$ROLLOUT_PY" service-state "$ROLLOUT_DIR/services.json" "$FUNCTION_NAME") || die "could not read the service's traffic"
   mapfile -t state <<<"$state"
-  SERVICE_EXISTS=${state[0]} STABLE_REVISION=${state[1]:-} FOLLOWS_LATEST=${state[2]:-} PINNED=${state[3]:-}
+  SERVICE_EXISTS=${state[0]} STABLE_REVISION=${state[1]:-} FOLLOWS_LATEST=${state[2]:-}
   SERVICE_URL=${state[4]:-} SERVING_SPLIT=${state[5]:-} STALE_CANDIDATE=${state[6]:-}
+  MANAGED_BY_FUNCTIONS=${state[7]:-false} ROLLOUT_PREVIOUS=${state[8]:-}
+}
+
+# --- before anything changes: the states a deploy cannot go on from, each one sentence and exit 1 ---
+
+rollout_preflight() {
+  rollout_check_options
+  local regions=(gcloud run regions list --project "$PROJECT" --format='value(locationId)')
+  if dry; then
+    show "${regions[@]}"
+    show gcloud run services list --project "$PROJECT" --region "$REGION" --format=json
+    echo "Stops here, before anything changes, when $REGION has no Cloud Run, when $FUNCTION_NAME was made by"
+    echo "gcloud functions deploy (Cloud Functions manages it), or when an earlier canary left its '$CANARY_TAG' tag."
+    return
+  fi
+  local available
+  show "${regions[@]}"
+  available=$(explained "list the regions of Cloud Run" "${regions[@]}") || exit 1
+  [[ $'\n'$available$'\n' == *$'\n'$REGION$'\n'* ]] ||
+    die "Cloud Run does not run in $REGION for project $PROJECT: pass --region with one of: $(echo "$available" | paste -sd' ')"
+  rollout_read_service
+  if [[ $MANAGED_BY_FUNCTIONS == true ]]; then
+    die "$FUNCTION_NAME was made by gcloud functions deploy, so Cloud Functions manages its Cloud Run service, and deploy.sh now deploys through Cloud Run (gcloud run deploy --function): either detach it, which cannot be undone and keeps its URL (gcloud functions detach $FUNCTION_NAME --region $REGION --project $PROJECT), then run ./deploy.sh again, or deploy beside it under a new name (./deploy.sh --name $FUNCTION_NAME-run) and delete the old function once the new one serves."
+  fi
+  if [[ -n $STALE_CANDIDATE ]]; then
+    die "the tag $CANARY_TAG is still on $STALE_CANDIDATE, so an earlier canary did not finish (the traffic now: $SERVING_SPLIT): put the traffic back and remove the tag with ./deploy.sh rollback (or: gcloud run services update-traffic $FUNCTION_NAME --region $REGION --project $PROJECT --remove-tags $CANARY_TAG), then run ./deploy.sh again."
+  fi
+  if [[ $SERVICE_EXISTS == true ]]; then
+    echo "$FUNCTION_NAME serves from $SERVING_SPLIT; no canary left over, not managed by Cloud Functions"
+  else
+    echo "no service $FUNCTION_NAME in $REGION yet: the deploy creates it"
+  fi
+}
+
+# --- verify, never assume: the service's status.traffic against what was asked ---
+
+verify_traffic() {  # verify_traffic SPLIT TAGS: wait until the service has reconciled, then compare its traffic
+  local deadline=$((SECONDS + TRAFFIC_SETTLE_SECONDS)) verdict describe
+  describe=(gcloud run services describe "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION" --format=json)
+  show "${describe[@]}"
+  while :; do
+    "${describe[@]}" >"$ROLLOUT_DIR/service.json" || return 1
+    verdict=0
+    "$PYTHON" "$ROLLOUT_PY" traffic-check "$ROLLOUT_DIR/service.json" "$1" "$2" || verdict=$?
+    ((verdict == 3 && SECONDS < deadline)) || return "$verdict"
+    sleep 2
+  done
 }
 
 rollout_print_thresholds() {
@@ -108,21 +164,22 @@ rollout_print_thresholds() {
 
 rollout() {  # rollout DEPLOY_FUNCTION: deploys through a canary when the function already serves, else in one step
   local deploy_function=$1
-  rollout_check_options
   if dry; then
     rollout_dry_run "$deploy_function"
     return
   fi
-  rollout_read_service
   if [[ $SERVICE_EXISTS != true || -z $STABLE_REVISION ]]; then
     echo "First deploy of $FUNCTION_NAME: nothing serves yet to compare with, so no canary (deploy, then the smoke test)."
     "$deploy_function"
+    canary_line "Checking that the new revision has all the traffic"
+    verify_traffic LATEST=100 "" || die "the deploy did not end as asked (all traffic on the new revision): see the line above"
   elif [[ $CANARY != true ]]; then
     echo "--no-canary: one step; the new revision gets 100% at once (serving now: $SERVING_SPLIT)"
     "$deploy_function"
-    # A pinned split (a canary's end, a rollback) would carry over and leave the new revision at 0%.
-    [[ $FOLLOWS_LATEST == true ]] || run_service update-traffic --to-latest --format=none ||
-      die "could not move the traffic to the new revision"
+    # A pinned split (a canary's end, a rollback) stays pinned through a deploy: move it to the new revision.
+    [[ $FOLLOWS_LATEST == true ]] || update_traffic "move the traffic to the new revision" --to-latest
+    canary_line "Checking that the new revision has all the traffic"
+    verify_traffic LATEST=100 "" || die "the deploy did not end as asked (all traffic on the new revision): see the line above"
   else
     canary "$deploy_function"
   fi
@@ -132,34 +189,22 @@ rollout() {  # rollout DEPLOY_FUNCTION: deploys through a canary when the functi
 canary() {
   local deploy_function=$1 percent start end report
   ROLLOUT_STABLE=$STABLE_REVISION
-  canary_line "Canary: $FUNCTION_NAME serves from $SERVING_SPLIT; $ROLLOUT_STABLE keeps the traffic while the new revision is checked"
-  [[ -z $STALE_CANDIDATE ]] ||
-    echo "note: the tag $CANARY_TAG is still on $STALE_CANDIDATE (an interrupted rollout?); it moves to the new revision"
-  if [[ $PINNED == true ]]; then
-    echo "traffic is pinned to $ROLLOUT_STABLE already (100%): the deploy moves none"
-  else
-    run_service update-traffic --to-revisions "$ROLLOUT_STABLE=100" --format=none ||
-      die "could not pin the traffic to $ROLLOUT_STABLE; nothing was deployed"
-  fi
-  ROLLOUT_IN_FLIGHT=true  # from here on, any exit puts the traffic back on the stable revision
+  canary_line "Canary: $FUNCTION_NAME serves from $SERVING_SPLIT; the new revision is made with no traffic, tagged $CANARY_TAG"
+  ROLLOUT_IN_FLIGHT=true  # from here on, any exit puts the previous split back
+  ROLLOUT_TAGGED=true
   trap rollout_on_exit EXIT
   trap 'exit 130' INT TERM
-  "$deploy_function"
-  show gcloud run services describe "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION" \
-    --format='value(status.latestCreatedRevisionName)'
-  ROLLOUT_CANDIDATE=$(gcloud run services describe "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION" \
-    --format='value(status.latestCreatedRevisionName)') || rollout_fail "could not read the new revision's name"
+  "$deploy_function" --no-traffic --tag "$CANARY_TAG"
+  canary_line "Checking the traffic: still $SERVING_SPLIT, the new revision at 0% with the tag $CANARY_TAG"
+  local verdict=0
+  verify_traffic "$ROLLOUT_PREVIOUS" "$CANARY_TAG=LATEST" || verdict=$?
+  ROLLOUT_CANDIDATE=$("$PYTHON" "$ROLLOUT_PY" latest "$ROLLOUT_DIR/service.json") || rollout_fail "could not read the new revision's name"
+  ((verdict == 0)) || rollout_fail "the deploy moved traffic it was told not to move"
   [[ -n $ROLLOUT_CANDIDATE && $ROLLOUT_CANDIDATE != "$ROLLOUT_STABLE" ]] ||
     rollout_fail "the deploy made no new revision (the latest is still '$ROLLOUT_CANDIDATE')"
-  echo "new revision $ROLLOUT_CANDIDATE, with 0% of the traffic"
-
-  canary_line "Tagging $ROLLOUT_CANDIDATE '$CANARY_TAG': its own URL, still 0% of the traffic"
-  capture "$ROLLOUT_DIR/tagged.json" gcloud run services update-traffic "$FUNCTION_NAME" --project "$PROJECT" \
-    --region "$REGION" --update-tags "$CANARY_TAG=$ROLLOUT_CANDIDATE" --format=json || rollout_fail "could not tag $ROLLOUT_CANDIDATE"
-  ROLLOUT_TAGGED=true
   local tag_url
-  tag_url=$("$PYTHON" "$ROLLOUT_PY" tag-url "$CANARY_TAG" "$ROLLOUT_DIR/tagged.json") || rollout_fail "no URL for the tag"
-  echo "tagged URL: $tag_url"
+  tag_url=$("$PYTHON" "$ROLLOUT_PY" tag-url "$CANARY_TAG" "$ROLLOUT_DIR/service.json") || rollout_fail "no URL for the tag"
+  echo "new revision $ROLLOUT_CANDIDATE, 0% of the traffic (read back), tagged URL: $tag_url"
   rollout_token "$SERVICE_URL"
 
   canary_line "Validating $ROLLOUT_CANDIDATE through $tag_url (health, the seed's examples, the golden set, a burst)"
@@ -168,13 +213,15 @@ canary() {
   for percent in "${CANARY_PERCENTS[@]}"; do
     if ((percent == 100)); then
       canary_line "Step: 100% on $ROLLOUT_CANDIDATE, tag removed; one more window at full traffic"
-      run_service update-traffic --to-revisions "$ROLLOUT_CANDIDATE=100" --remove-tags "$CANARY_TAG" --format=none ||
-        rollout_fail "could not move 100% to $ROLLOUT_CANDIDATE"
+      update_traffic "move 100% to $ROLLOUT_CANDIDATE" --to-revisions "$ROLLOUT_CANDIDATE=100" --remove-tags "$CANARY_TAG"
       ROLLOUT_TAGGED=false
+      verify_traffic "$ROLLOUT_CANDIDATE=100" "" || rollout_fail "the step to 100% did not end as asked"
     else
       canary_line "Step: $percent% on $ROLLOUT_CANDIDATE, $((100 - percent))% on $ROLLOUT_STABLE, for ${CANARY_INTERVAL}s"
-      run_service update-traffic --to-revisions "$ROLLOUT_CANDIDATE=$percent,$ROLLOUT_STABLE=$((100 - percent))" \
-        --format=none || rollout_fail "could not move $percent% to $ROLLOUT_CANDIDATE"
+      update_traffic "move $percent% to $ROLLOUT_CANDIDATE" \
+        --to-revisions "$ROLLOUT_CANDIDATE=$percent,$ROLLOUT_STABLE=$((100 - percent))"
+      verify_traffic "$ROLLOUT_CANDIDATE=$percent,$ROLLOUT_STABLE=$((100 - percent))" "$CANARY_TAG=$ROLLOUT_CANDIDATE" ||
+        rollout_fail "the step to $percent% did not end as asked"
     fi
     start=$("$PYTHON" "$ROLLOUT_PY" now)
     "$PYTHON" "$ROLLOUT_PY" load "$SERVICE_URL" "$CANARY_INTERVAL"
@@ -188,7 +235,7 @@ canary() {
   ROLLOUT_IN_FLIGHT=false
   trap - EXIT INT TERM
   rm -rf "$ROLLOUT_DIR"
-  canary_line "Canary passed: 100% on $ROLLOUT_CANDIDATE, no tag left. To go back: ./deploy.sh rollback (to $ROLLOUT_STABLE)"
+  canary_line "Canary passed: 100% on $ROLLOUT_CANDIDATE (read back), no tag left. To go back: ./deploy.sh rollback (to $ROLLOUT_STABLE)"
 }
 
 canary_log_filter() {  # canary_log_filter START END: the service's request lines written in [START, END)
@@ -202,7 +249,7 @@ canary_read_window() {  # the request lines of both revisions in the window, to 
     --order=asc --limit=100000 --format=json || rollout_fail "could not read the request logs (gcloud logging read)"
 }
 
-rollout_fail() {  # rollout_fail WHAT: put the traffic back on the stable revision, say what failed, exit 1
+rollout_fail() {  # rollout_fail WHAT: put the previous split back, say what failed, exit 1
   printf '\nCANARY FAILED: %s\n' "$1" >&2
   [[ ! -s ${ROLLOUT_DIR:-}/report.txt ]] || grep FAIL "$ROLLOUT_DIR/report.txt" >&2 || true
   rollout_back
@@ -213,20 +260,23 @@ rollout_on_exit() {  # EXIT trap while the canary is in flight: an error or ^C r
   local status=$?
   [[ $ROLLOUT_IN_FLIGHT != true ]] || { printf '\nCANARY STOPPED (exit %d)\n' "$status" >&2; rollout_back; }
   [[ -z $ROLLOUT_DIR ]] || rm -rf "$ROLLOUT_DIR"
-  exit "$status"
+  exit "$((status == 0 ? 1 : status))"
 }
 
-rollout_back() {  # 100% on the stable revision, the tag removed
+rollout_back() {  # the split from before the deploy, the tag removed, and read back
   ROLLOUT_IN_FLIGHT=false
-  local untag=()
+  local untag=() previous=${ROLLOUT_PREVIOUS:-$ROLLOUT_STABLE=100}
   [[ $ROLLOUT_TAGGED != true ]] || untag=(--remove-tags "$CANARY_TAG")
-  canary_line "Rolling back: 100% on $ROLLOUT_STABLE${untag:+, tag $CANARY_TAG removed}"
-  if run_service update-traffic --to-revisions "$ROLLOUT_STABLE=100" "${untag[@]}" --format=none; then
-    echo "Rolled back: 100% of the traffic on $ROLLOUT_STABLE. The new revision ${ROLLOUT_CANDIDATE:-(none)} stays," \
-      "with no traffic and no tag (./deploy.sh status lists it)." >&2
+  canary_line "Rolling back: ${previous//,/, } as before the deploy${untag:+, tag $CANARY_TAG removed}"
+  local command=(gcloud run services update-traffic "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION"
+    --to-revisions "$previous" "${untag[@]}" --format=none)
+  show "${command[@]}"
+  if "${command[@]}" && verify_traffic "$previous" ""; then
+    echo "Rolled back: ${previous//,/, } of the traffic (read back), as before the deploy. The new revision" \
+      "${ROLLOUT_CANDIDATE:-(if one was made)} stays, with no traffic and no tag (./deploy.sh status lists it)." >&2
   else
-    printf 'ROLLBACK FAILED: run: gcloud run services update-traffic %s --project %s --region %s --to-revisions %s=100\n' \
-      "$FUNCTION_NAME" "$PROJECT" "$REGION" "$ROLLOUT_STABLE" >&2
+    printf 'ROLLBACK NOT CONFIRMED: run: gcloud run services update-traffic %s --project %s --region %s --to-revisions %s --remove-tags %s\n' \
+      "$FUNCTION_NAME" "$PROJECT" "$REGION" "$previous" "$CANARY_TAG" >&2
   fi
 }
 
@@ -234,39 +284,41 @@ rollout_dry_run() {  # the whole flow, with placeholders for what only gcloud ca
   local deploy_function=$1 percent
   ROLLOUT_STABLE=SERVING_REVISION ROLLOUT_CANDIDATE=NEW_REVISION
   local url="https://$FUNCTION_NAME-PROJECT_NUMBER.$REGION.run.app" tag_url="https://$CANARY_TAG---$FUNCTION_NAME-PROJECT_NUMBER.$REGION.run.app"
-  show gcloud run services list --project "$PROJECT" --region "$REGION" --format=json
-  echo "A first deploy (no such service yet) skips the canary: it deploys in one step, then the smoke test."
+  local describe=(gcloud run services describe "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION" --format=json)
+  echo "A first deploy (no such service yet) skips the canary: it deploys in one step, reads the traffic back"
+  echo "(all of it on the new revision), then the smoke test:"
+  "$deploy_function"
+  show "${describe[@]}"
   if [[ $CANARY != true ]]; then
-    echo "--no-canary: on an existing function too, one step: deploy, then (when the traffic was pinned):"
-    show gcloud run services update-traffic "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION" --to-latest --format=none
-    "$deploy_function"
+    echo "--no-canary: on an existing function too, one step: deploy (as above), then when the traffic was pinned:"
+    update_traffic "move the traffic to the new revision" --to-latest
+    show "${describe[@]}"
     return
   fi
   echo "On an existing function, a canary (SERVING_REVISION: the one serving now; NEW_REVISION: what this deploy makes):"
   rollout_print_thresholds
-  canary_line "Pin: 100% on SERVING_REVISION, so the deploy moves none"
-  run_service update-traffic --to-revisions "$ROLLOUT_STABLE=100" --format=none
-  "$deploy_function"
-  show gcloud run services describe "$FUNCTION_NAME" --project "$PROJECT" --region "$REGION" \
-    --format='value(status.latestCreatedRevisionName)'
-  canary_line "Tag NEW_REVISION '$CANARY_TAG' (0% of the traffic): $tag_url"
-  run_service update-traffic --update-tags "$CANARY_TAG=$ROLLOUT_CANDIDATE" --format=json
+  canary_line "Deploy NEW_REVISION with no traffic and the tag $CANARY_TAG (its own URL: $tag_url)"
+  "$deploy_function" --no-traffic --tag "$CANARY_TAG"
+  canary_line "Read the traffic back: the split as before, NEW_REVISION at 0% with the tag; anything else stops here"
+  show "${describe[@]}"
   canary_line "Validate through $tag_url with an identity token: /health not degraded, the seed's 3 examples, golden/penguins.json at >= $CANARY_MIN_GOLDEN_ACCURACY, $CANARY_BURST_REQUESTS requests with zero 5xx and p95 <= ${CANARY_BURST_MAX_P95_MS} ms"
   show "$PYTHON" "$ROLLOUT_PY" validate "$tag_url"
   for percent in "${CANARY_PERCENTS[@]}"; do
     if ((percent == 100)); then
-      canary_line "Step: 100% on NEW_REVISION, tag removed, then a last window"
-      run_service update-traffic --to-revisions "$ROLLOUT_CANDIDATE=100" --remove-tags "$CANARY_TAG" --format=none
+      canary_line "Step: 100% on NEW_REVISION, tag removed, read back, then a last window"
+      update_traffic "" --to-revisions "$ROLLOUT_CANDIDATE=100" --remove-tags "$CANARY_TAG"
     else
-      canary_line "Step: $percent% on NEW_REVISION, $((100 - percent))% on SERVING_REVISION"
-      run_service update-traffic --to-revisions "$ROLLOUT_CANDIDATE=$percent,$ROLLOUT_STABLE=$((100 - percent))" --format=none
+      canary_line "Step: $percent% on NEW_REVISION, $((100 - percent))% on SERVING_REVISION, read back"
+      update_traffic "" --to-revisions "$ROLLOUT_CANDIDATE=$percent,$ROLLOUT_STABLE=$((100 - percent))"
     fi
+    show "${describe[@]}"
     echo "  for ${CANARY_INTERVAL}s: $CANARY_LOAD_RPS predictions/s through $url; then ${CANARY_LOG_DELAY}s for Cloud Logging, and read the window:"
     show gcloud logging read "$(canary_log_filter START END)" --project "$PROJECT" --order=asc --limit=100000 --format=json
     echo "  breach when NEW_REVISION has < $CANARY_MIN_REQUESTS requests, a 5xx rate > $CANARY_MAX_5XX_RATE, a p95 > $CANARY_MAX_P95_MS ms, or > $CANARY_MAX_P95_VS_STABLE x SERVING_REVISION's p95 + $CANARY_P95_SLACK_MS ms"
   done
-  canary_line "On any failure (validation, a window, an error, ^C): roll back, print what failed with its figures, exit 1"
-  run_service update-traffic --to-revisions "$ROLLOUT_STABLE=100" --remove-tags "$CANARY_TAG" --format=none
+  canary_line "On any failure (traffic not as asked, validation, a window, an error, ^C): the split from before back, read back, what failed with its figures, exit 1"
+  update_traffic "" --to-revisions "$ROLLOUT_STABLE=100" --remove-tags "$CANARY_TAG"
+  show "${describe[@]}"
   local seconds=$(((${#CANARY_PERCENTS[@]}) * (CANARY_INTERVAL + CANARY_LOG_DELAY)))
   echo "The canary takes about ${seconds}s after the deploy (${#CANARY_PERCENTS[@]} windows of ${CANARY_INTERVAL}s + ${CANARY_LOG_DELAY}s), plus the validation (seconds)."
 }
@@ -322,8 +374,10 @@ rollout_rollback() {
   canary_line "Rolling back $FUNCTION_NAME: 100% on $target (from $current), any $CANARY_TAG tag removed"
   local untag=()
   ! grep -q "\"tag\": \"$CANARY_TAG\"" "$ROLLOUT_DIR/service.json" 2>/dev/null || untag=(--remove-tags "$CANARY_TAG")
-  run_service update-traffic --to-revisions "$target=100" "${untag[@]}" --format=none ||
-    die "could not move the traffic to $target"
+  update_traffic "move the traffic to $target" --to-revisions "$target=100" "${untag[@]}"
+  if ! dry; then
+    verify_traffic "$target=100" "" || die "the rollback to $target did not end as asked: see the line above"
+  fi
   canary_line "Smoke test: GET $SERVICE_URL/health and the seed's three examples"
   show "$PYTHON" "$ROLLOUT_PY" smoke "$SERVICE_URL"
   if dry; then

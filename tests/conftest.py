@@ -22,6 +22,7 @@ def pytest_addoption(parser):
 LONGEST_FILES = (
     "test_rollout.py",
     "test_deploy.py",
+    "test_deploy_preflight.py",
     "test_generated.py",
     "test_load.py",
     "test_page.py",

@@ -25,6 +25,8 @@ def cloud(gcs, tmp_path):
     yield start
     for fake in fakes:
         fake.stop()
+    # Every exchange of the fakes, held to Google's discovery documents (tests/support/discovery.py)
+    assert [error for fake in fakes for error in fake.schema_errors] == []
 
 
 @pytest.fixture

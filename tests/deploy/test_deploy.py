@@ -20,9 +20,9 @@ from tests.support.deploy import (
     BIN,
     DEPLOY,
     DEPLOY_ARGS,
-    FUNCTION,
     PROJECT,
     REGION,
+    SERVICE,
     SERVICE_ACCOUNT,
     clean_env,
     deploy,
@@ -30,12 +30,14 @@ from tests.support.deploy import (
     recorded_env,
 )
 from tests.support.fake_gcp import FakeGcp
+from tests.support.fake_gcp_run import deployed
 from tests.support.loopback_http import send_json
 from tests.support.paths import BUCKET, BUNDLED_MODEL, ROOT
 
 OPTIONS = (
     "--project --region --name --bucket --prefix --artifact --memory --cpu --concurrency --min-instances "
-    "--max-instances --timeout --service-account-id --public --alert-email --notification-channel --no-monitoring "
+    "--max-instances --timeout --base-image --service-account-id --public --alert-email --notification-channel "
+    "--no-monitoring "
     "--monitoring-only --dry-run --help"
 ).split()
 
@@ -97,6 +99,8 @@ BAD_VALUES = [
     (["--timeout", "1h"], "from 1s to 3600s"),
     (["--timeout", "4000s"], "from 1s to 3600s"),
     (["--min-instances", "5", "--max-instances", "2"], "is above --max-instances"),
+    (["--base-image", "python 3.11"], "a runtime like python311"),
+    (["--base-image", "Python311"], "a runtime like python311"),
 ]
 
 
@@ -118,6 +122,8 @@ GOOD_VALUES = [
     ["--project", "my-project-2026", "--region", "northamerica-northeast1"],
     ["--name", "p", "--bucket", "models.example-1", "--prefix", "team/penguins"],
     ["--timeout", "3600s", "--max-instances", "1", "--min-instances", "1"],
+    ["--base-image", "python312"],
+    ["--base-image", "europe-west1-docker.pkg.dev/serverless-runtimes/google-22-full/runtimes/python311"],
 ]
 
 
@@ -139,27 +145,59 @@ def test_a_project_from_gcloud_config_is_checked_too(tmp_path):
     assert "Demo Project!-penguin-models" not in result.stdout
 
 
-def test_dry_run_prints_a_private_gen2_deploy_and_runs_no_gcloud(recording_path, tmp_path):
+def asgi() -> str:
+    """What FUNCTION_USE_ASGI must be for function/main.py: true for an ASGI function (functions_framework.aio)."""
+    main = (ROOT / "function" / "main.py").read_text()
+    return str("functions_framework.aio" in main or "functions_framework import aio" in main).lower()
+
+
+def test_the_deploy_serves_the_function_as_what_it_is(recording_path, tmp_path):
+    bin_dir, _ = recording_path
+    env = recorded_env(bin_dir, CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
+    result = deploy("--dry-run", "--project", "project-one", env=env)
+    assert f"FUNCTION_USE_ASGI={asgi()}'" in run_deploys(result.stdout)[0]
+    forced = deploy("--dry-run", "--project", "project-one", env={**env, "FUNCTION_USE_ASGI": "true"})
+    assert "FUNCTION_USE_ASGI=true'" in run_deploys(forced.stdout)[0]
+    wrong = deploy("--dry-run", "--project", "project-one", env={**env, "FUNCTION_USE_ASGI": "yes"})
+    assert wrong.returncode == 2 and "FUNCTION_USE_ASGI must be true or false; got 'yes'" in wrong.stderr
+
+
+def run_deploys(stdout: str) -> list[str]:
+    """The `gcloud run deploy` command lines a dry run printed: the first deploy's, then the canary's."""
+    return [line for line in stdout.splitlines() if line.startswith("+ gcloud run deploy")]
+
+
+def test_dry_run_prints_a_private_cloud_run_function_deploy_and_runs_no_gcloud(recording_path, tmp_path):
     bin_dir, log = recording_path
     env = recorded_env(bin_dir, CLOUDSDK_CONFIG=str(tmp_path / "no-login"))
     result = deploy("--dry-run", "--project", "project-one", "--region", "us-east1", env=env)
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
-    [command] = [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions deploy")]
+    first, canary = run_deploys(result.stdout)
     for part in (
-        "penguin-species --gen2 --project project-one --region us-east1",
-        "--runtime python312 --source function --entry-point predict --trigger-http --no-allow-unauthenticated",
+        "+ gcloud run deploy penguin-species --project project-one --region us-east1",
+        "--source function --function predict --base-image python311 --no-allow-unauthenticated",
         "--service-account penguin-species@project-one.iam.gserviceaccount.com",
+        "--memory 1Gi --cpu 1 --concurrency 8 --min-instances 0 --max-instances 10 --timeout 60s --ingress all",
         # quoted: a dry run has no published version to pass on, so it shows "(dry run)" there
         "--set-env-vars 'MODEL_URI=gs://project-one-penguin-models/penguins,MODEL_FALLBACK=bundled,MODEL_REFRESH_SECONDS=60,"
-        "MODEL_EXPECTED_VERSION=(dry run)'",
+        f"MODEL_EXPECTED_VERSION=(dry run),FUNCTION_USE_ASGI={asgi()}'",
     ):
-        assert part in command
-    assert "--allow-unauthenticated" not in result.stdout
-    assert "+ gcloud services enable cloudfunctions.googleapis.com run.googleapis.com" in result.stdout
+        assert part in first and part in canary
+    assert "--no-traffic" not in first and canary.endswith("--no-traffic --tag candidate --quiet --format=none")
+    assert "--allow-unauthenticated" not in result.stdout.replace("--no-allow-unauthenticated", "")
+    assert [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions")] == []
+    assert "+ gcloud services enable run.googleapis.com cloudbuild.googleapis.com artifactregistry" in result.stdout
     assert "training publish" in result.stdout
     assert "add-iam-policy-binding gs://project-one-penguin-models" in result.stdout
-    assert "gcloud functions delete penguin-species" in result.stdout  # how to remove it all
+    assert "gcloud run services delete penguin-species" in result.stdout  # how to remove it all
+
+
+def test_no_gcloud_functions_deploy_remains_anywhere():
+    """Not run, not shown: the words stay only where the user is told what made an old function."""
+    command = re.compile(r"gcloud functions deploy\s+[\"$\w-]")
+    files = [DEPLOY, *ROOT.glob("deploy/*"), ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("tests/**/*.py")]
+    assert [path.name for path in files if command.search(path.read_text())] == []
 
 
 def test_dry_run_reads_the_environment_and_public_allows_unauthenticated(recording_path):
@@ -168,8 +206,8 @@ def test_dry_run_reads_the_environment_and_public_allows_unauthenticated(recordi
     result = deploy("--dry-run", "--public", "--prefix", "m/", "--max-instances", "3", env={**env, "MODEL_PREFIX": "x"})
     assert result.returncode == 0, result.stderr
     assert not log.exists()
-    [command] = [line for line in result.stdout.splitlines() if line.startswith("+ gcloud functions deploy")]
-    assert "beaks --gen2 --project project-two --region europe-west1" in command
+    command, _ = run_deploys(result.stdout)
+    assert "beaks --project project-two --region europe-west1" in command
     assert " --allow-unauthenticated " in command and "--no-allow-unauthenticated" not in command
     assert "--max-instances 3 " in command and "--set-env-vars 'MODEL_URI=gs://b2-models/m," in command
     assert "--service-account beaks-function@project-two.iam.gserviceaccount.com " in command  # an id of 6+ characters
@@ -197,9 +235,57 @@ def test_a_missing_venv_says_make_venv(tmp_path):
 
 
 def deploy_spec(fake: FakeGcp, method: str) -> dict:
-    """The function gcloud sent in its one create (POST) or update (PATCH)."""
-    [call] = fake.find(method, "cloudfunctions", r"/functions(/penguin-species)?$")
+    """The Service gcloud run deploy sent in its one create (POST) or update (PUT with a new template)."""
+    calls = fake.find(method, "run", rf"/namespaces/{PROJECT}/services(/{SERVICE})?$")
+    [call] = [c for c in calls if "client.knative.dev/nonce" in str(c.body) and not c.query.get("dryRun")]
     return call.body
+
+
+# What `gcloud run deploy --source function --function predict --base-image python311` calls on a first deploy
+# (gcloud 528), in order, repeated polls counted once; docs/rollout.md has it as a table.
+FIRST_SOURCE_DEPLOY = [
+    "GET /serviceusage/v1/projects/test-project/services/artifactregistry.googleapis.com",
+    "GET /serviceusage/v1/projects/test-project/services/cloudbuild.googleapis.com",
+    "GET /serviceusage/v1/projects/test-project/services/run.googleapis.com",
+    "GET /run/apis/serving.knative.dev/v1/namespaces/test-project/services/penguin-species",
+    "GET /artifactregistry/v1/projects/test-project/locations/europe-west1/repositories/cloud-run-source-deploy",
+    "GET /cloudbuild/v1/projects/test-project/locations/europe-west1/defaultServiceAccount",
+    "GET /iam/v1/projects/-/serviceAccounts/123456789012-compute@developer.gserviceaccount.com",
+    "POST /artifactregistry/v1/projects/test-project/locations/europe-west1/repositories",
+    "GET /artifactregistry/v1/projects/test-project/locations/europe-west1/operations/*",
+    "GET /artifactregistry/v1/projects/test-project/locations/europe-west1/repositories/cloud-run-source-deploy",
+    "GET /storage/v1/b/run-sources-test-project-europe-west1",
+    "POST /storage/v1/b",
+    "POST /storage-upload/b/run-sources-test-project-europe-west1/o",
+    "POST /run/v2/projects/test-project/locations/europe-west1/builds:submit",
+    "GET /cloudbuild/v1/projects/123456789012/locations/europe-west1/operations/*",
+    "POST /run/apis/serving.knative.dev/v1/namespaces/test-project/services",
+    "GET /run/apis/serving.knative.dev/v1/namespaces/test-project/services/penguin-species",
+]
+
+
+def source_deploy_calls(fake: FakeGcp) -> list[str]:
+    """The calls of the first `gcloud run deploy` in order, operation ids as *, a repeated call once."""
+    calls = [re.sub(r"/operations/[^/]+$", "/operations/*", str(c)) for c in fake.calls]
+    start = calls.index(FIRST_SOURCE_DEPLOY[0])
+    end = calls.index(FIRST_SOURCE_DEPLOY[-2]) + 1
+    while end < len(calls) and calls[end] == FIRST_SOURCE_DEPLOY[-1]:
+        end += 1
+    return [call for i, call in enumerate(calls[start:end]) if i == 0 or call != calls[start + i - 1]]
+
+
+def template_settings(service: dict) -> dict:
+    """What a revision runs with, from a Service's template: the deploy's settings, in one dict."""
+    template = service["spec"]["template"]
+    [container] = template["spec"]["containers"]
+    return {
+        "annotations": {k: v for k, v in template["metadata"]["annotations"].items() if "client" not in k},
+        "containerConcurrency": template["spec"]["containerConcurrency"],
+        "env": {e["name"]: e["value"] for e in container["env"]},
+        "limits": container["resources"]["limits"],
+        "serviceAccountName": template["spec"]["serviceAccountName"],
+        "timeoutSeconds": template["spec"]["timeoutSeconds"],
+    }
 
 
 def iam_members(policy: dict, role: str) -> set[str]:
@@ -220,9 +306,9 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     assert "First deploy of penguin-species" in result.stdout and fake.find("PUT", "run") == []  # no canary
 
     [enable] = fake.find("POST", "serviceusage", r":batchEnable$")
-    apis = {"cloudfunctions", "run", "cloudbuild", "artifactregistry", "storage", "iam", "logging", "monitoring"}
+    apis = {"run", "cloudbuild", "artifactregistry", "storage", "iam", "logging", "monitoring"}
     assert set(enable.body["serviceIds"]) == {f"{api}.googleapis.com" for api in apis}
-    [bucket] = fake.find("POST", "storage", r"^/v1/b$")
+    [bucket, _] = fake.find("POST", "storage", r"^/v1/b$")  # the models', then gcloud's source bucket
     assert bucket.body["name"] == BUCKET and bucket.body["location"] == REGION
     assert bucket.body["iamConfiguration"]["uniformBucketLevelAccess"]["enabled"] is True
     [account] = fake.find("POST", "iam", rf"^/v1/projects/{PROJECT}/serviceAccounts$")
@@ -233,33 +319,48 @@ def test_deploy_creates_everything_privately_and_the_smoke_test_passes(cloud, fu
     assert fake.find("POST", "cloudresourcemanager", "setIamPolicy") == []  # no project-wide grant
 
     version = re.search(r"published model version (\w+)", result.stdout)[1]
-    spec = deploy_spec(fake, "POST")
-    assert spec["name"] == FUNCTION
-    assert spec["buildConfig"]["runtime"] == "python312" and spec["buildConfig"]["entryPoint"] == "predict"
-    assert spec["serviceConfig"] == {
-        "availableCpu": "1",
-        "availableMemory": "1Gi",
-        "environmentVariables": {
+    service = deploy_spec(fake, "POST")
+    assert service["metadata"]["name"] == SERVICE
+    annotations = service["metadata"]["annotations"]
+    assert annotations["run.googleapis.com/ingress"] == "all"
+    assert annotations["run.googleapis.com/build-function-target"] == "predict"
+    assert annotations["run.googleapis.com/build-base-image"] == "python311"
+    assert template_settings(service) == {
+        "annotations": {"autoscaling.knative.dev/maxScale": "10", "run.googleapis.com/base-images": '{"":"python311"}',
+                        "run.googleapis.com/startup-cpu-boost": "True"},
+        "containerConcurrency": 8,
+        "env": {
             "MODEL_URI": f"gs://{BUCKET}/penguins",
             "MODEL_FALLBACK": "bundled",
             "MODEL_REFRESH_SECONDS": "60",
             "MODEL_EXPECTED_VERSION": version,  # so a cold start answers from the bundled copy of it at once
+            "FUNCTION_USE_ASGI": asgi(),  # served as what function/main.py is
         },
-        "ingressSettings": "ALLOW_ALL",
-        "maxInstanceCount": 10,
-        "maxInstanceRequestConcurrency": 8,
-        "minInstanceCount": 0,
-        "serviceAccountEmail": SERVICE_ACCOUNT,
+        "limits": {"cpu": "1", "memory": "1Gi"},
+        "serviceAccountName": SERVICE_ACCOUNT,
         "timeoutSeconds": 60,
+    }  # fmt: skip
+    # The build: Cloud Run's builds:submit of the uploaded source on python311, the entry point predict.
+    [build] = fake.builds.values()
+    assert build["request"]["buildpackBuild"] == {
+        "baseImage": "python311",
+        "functionTarget": "predict",
+        "enableAutomaticUpdates": True,
     }
-    # The source: one zip PUT to the upload URL, named in the spec, holding function/ as .gcloudignore says.
-    [(path, data)] = fake.uploads.items()
-    assert spec["buildConfig"]["source"]["storageSource"]["object"] == path.lstrip("/")
+    assert len(fake.find("GET", "cloudbuild", r"/operations/")) > 1  # polled until done
+    # The source: one zip uploaded to the source bucket, holding function/ as .gcloudignore says.
+    [(path, data)] = fake.source_objects.items()
+    assert path.startswith(f"run-sources-{PROJECT}-{REGION}/services/{SERVICE}/")
+    source = build["request"]["storageSource"]
+    assert f"{source['bucket']}/{source['object']}" == path
     files = {n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if not n.endswith("/")}
     assert {"main.py", "requirements.txt", "penguins/__init__.py", "model/manifest.json", "model/model.json"} <= files
     assert not [n for n in files if n.endswith((".pyc", ".png")) or n.startswith(("tests/", "training/", ".venv"))]
+    assert source_deploy_calls(fake) == FIRST_SOURCE_DEPLOY  # gcloud 528's calls, in order
+    # Verified, not assumed: the traffic was read back after the deploy.
+    assert "ok   traffic read back: penguin-species-00001-" in result.stdout
     # Private: nobody was granted the invoker role, least of all allUsers.
-    assert fake.find("POST", "run", "setIamPolicy") == [] and "allUsers" not in json.dumps(spec)
+    assert fake.find("POST", "run", "setIamPolicy") == [] and "allUsers" not in json.dumps(service)
 
     # The model went to (fake) Cloud Storage, and the real function served that very version.
     pointer = json.loads(gcs.client.bucket(BUCKET).blob("penguins/current.json").download_as_bytes())
@@ -277,9 +378,8 @@ def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and
     assert result.returncode == 0, result.stdout + result.stderr
     [grant] = fake.find("POST", "run", r"/services/penguin-species:setIamPolicy$")
     assert iam_members(grant.body["policy"], "roles/run.invoker") == {"allUsers"}
-    spec = deploy_spec(fake, "POST")
-    assert spec["serviceConfig"]["availableMemory"] == "2Gi"
-    assert spec["serviceConfig"]["maxInstanceRequestConcurrency"] == 16
+    settings = template_settings(deploy_spec(fake, "POST"))
+    assert settings["limits"]["memory"] == "2Gi" and settings["containerConcurrency"] == 16
     if not long_run:  # the update in place below is a second whole deploy (~25 s)
         return
 
@@ -288,15 +388,14 @@ def test_public_deploy_grants_all_users_and_a_private_rerun_updates_in_place_and
     assert again.returncode == 0, again.stdout + again.stderr
     assert fake.unhandled() == []
     rerun = fake.calls[first:]
-    assert [c for c in rerun if c.method == "POST" and re.search(r"/functions$|/v1/b$|/serviceAccounts$", c.path)] == []
-    update = deploy_spec(fake, "PATCH")
-    assert update["serviceConfig"]["availableMemory"] == "1Gi"
-    assert update["serviceConfig"]["maxInstanceRequestConcurrency"] == 8
-    patch = fake.find("PATCH", "cloudfunctions")[0]
-    assert "service_config.available_memory" in patch.query["updateMask"].split(",")
+    made = [c for c in rerun if c.method == "POST" and re.search(r"/services$|/v1/b$|/serviceAccounts$", c.path)]
+    assert made == []  # the service, the model bucket and the account exist: nothing is made twice
+    update = template_settings(deploy_spec(fake, "PUT"))
+    assert update["limits"]["memory"] == "1Gi" and update["containerConcurrency"] == 8
     assert "allUsers" not in json.dumps(fake.run_policies)  # back to private
     assert "smoke test passed" in again.stdout
-    assert fake.find("PUT", "run") == []  # the traffic followed the latest revision: nothing to move
+    # the traffic followed the latest revision: the deploy's own PUT was the only one
+    assert len(fake.find("PUT", "run", rf"/services/{SERVICE}$")) == 1
 
 
 class WrongFunction(BaseHTTPRequestHandler):
@@ -356,11 +455,11 @@ def assert_smoke_failed_loudly(result: subprocess.CompletedProcess, wrong_functi
 @WRONG_ANSWERS
 def test_the_smoke_command_against_a_wrong_answer_fails_loudly(cloud, wrong_function):
     fake, env = cloud(wrong_function.url)
-    fake._save_function(FUNCTION, {"name": FUNCTION, "serviceConfig": {}})  # deployed, answering wrongly
+    deployed(fake, PROJECT, REGION, SERVICE, {})  # deployed, answering wrongly
     result = deploy("smoke", "--project", PROJECT, "--region", REGION, env=env)
     assert_smoke_failed_loudly(result, wrong_function)
     assert f"URL: {wrong_function.url}" in result.stdout
-    assert [c.method for c in fake.calls] == ["GET"]  # one gcloud functions describe: nothing is changed
+    assert [c.method for c in fake.calls] == ["GET"]  # gcloud run services describe: nothing is changed
 
 
 @needs_gcloud
@@ -378,7 +477,7 @@ def test_the_smoke_command_passes_against_the_real_function(cloud, function_serv
 
     publish(str(BUNDLED_MODEL), f"gs://{BUCKET}/penguins", gcs.client)  # as a deploy would have
     fake, env = cloud(function_server.url)
-    fake._save_function(FUNCTION, {"name": FUNCTION, "serviceConfig": {}})
+    deployed(fake, PROJECT, REGION, SERVICE, {})
     result = deploy("smoke", "--project", PROJECT, "--region", REGION, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke test passed" in result.stdout and '"prediction":"Adelie"' in result.stdout

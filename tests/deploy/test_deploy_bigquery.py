@@ -1,8 +1,9 @@
-"""deploy.sh --bigquery DATASET, offline: the dry run, the exact SQL, and a whole run with the real gcloud.
+"""deploy.sh --bigquery DATASET, offline: the dry run, the exact SQL, and a whole run with the real gcloud and bq.
 
-bq is not pointed at a fake server here (it reads BigQuery's API discovery documents, which tests/support/fake_gcp.py
-does not serve): in the whole run a recording `bq` on PATH stands in for it and answers `bq show --connection`
-with a connection's JSON, while the invoker grant goes through the real gcloud to the fake Cloud Run IAM API.
+In the whole run the real `bq` (2.1.18, shipped with gcloud) talks to tests/support/fake_gcp_bigquery.py through
+`--api` (set in BIGQUERYRC by FakeGcp.env): it reads the vendored discovery documents from the fake, then makes
+the dataset, the connection and the query job there; the invoker grant goes through the real gcloud to the fake
+Cloud Run IAM API.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import shlex
 
 from penguins.codecs.bigquery import SQL_ARGUMENTS, SQL_SIGNATURE
 from tests.support.deploy import DEPLOY_ARGS, PROJECT, deploy, needs_gcloud, recorded_env
+from tests.support.fake_gcp_bigquery import CONNECTION_ACCOUNT
 from tests.support.paths import ROOT
 
 BIGQUERY_SCRIPT = ROOT / "deploy" / "bigquery.sh"
-CONNECTION_ACCOUNT = "bqcx-123-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
 
 
 def expected_sql(project: str, dataset: str, url: str, location: str = "US", connection: str = "penguin-species"):
@@ -47,8 +48,9 @@ def test_dry_run_shows_the_connection_the_grant_and_the_sql_and_runs_nothing(rec
         "penguin-species",
     ] in commands  # fmt: skip
     assert [
-        "gcloud", "functions", "add-invoker-policy-binding", "penguin-species", "--project", "project-one", "--region",
-        "europe-west1", "--member=serviceAccount:CONNECTION_SERVICE_ACCOUNT", "--format=none",
+        "gcloud", "run", "services", "add-iam-policy-binding", "penguin-species", "--project", "project-one",
+        "--region", "europe-west1", "--member=serviceAccount:CONNECTION_SERVICE_ACCOUNT", "--role=roles/run.invoker",
+        "--format=none",
     ] in commands  # fmt: skip
     [query] = [c for c in commands if c[:2] == ["bq", "query"]]
     url = "https://penguin-species-PROJECT_NUMBER.europe-west1.run.app"
@@ -80,41 +82,24 @@ def test_bigquery_options_come_from_the_environment_too(recording_path, tmp_path
     assert "REMOTE WITH CONNECTION `project-two.EU.c2`" in result.stdout and "max_batching_rows = 100" in result.stdout
 
 
-RECORDING_BQ = """#!/bin/sh
-echo "$*" >> "{log}"
-case "$*" in
-  *"show --project_id"*"--dataset"*) exit 1 ;;
-  *"show --format=json --connection"*) [ -f "{made}" ] || exit 1
-    echo '{{"name": "c", "cloudResource": {{"serviceAccountId": "{account}"}}}}' ;;
-  *"mk --connection"*) touch "{made}" ;;
-esac
-exit 0
-"""
-
-
 @needs_gcloud
 def test_a_whole_deploy_grants_the_connection_the_invoker_role_and_creates_the_function(
     cloud,  # noqa: F811
     function_server,  # noqa: F811
-    tmp_path,
 ):
     fake, env = cloud(function_server.url)
-    bin_dir, log = tmp_path / "bq-bin", tmp_path / "bq.log"
-    bin_dir.mkdir()
-    script = RECORDING_BQ.format(log=log, made=tmp_path / "connection-made", account=CONNECTION_ACCOUNT)
-    (bin_dir / "bq").write_text(script)
-    (bin_dir / "bq").chmod(0o755)
-    env = {**env, "PATH": f"{bin_dir}:{env['PATH']}"}
     result = deploy(*DEPLOY_ARGS, "--bigquery", "penguin_data", env=env, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     assert fake.unhandled() == []
-    calls = log.read_text().splitlines()
-    assert f"mk --project_id={PROJECT} --location=US --dataset {PROJECT}:penguin_data" in calls
-    assert any(
-        "mk --connection" in call and "--connection_type=CLOUD_RESOURCE penguin-species" in call for call in calls
-    )
-    sql = expected_sql(PROJECT, "penguin_data", function_server.url)
-    assert f"query --project_id={PROJECT} --location=US --use_legacy_sql=false {sql}" in calls
+    # The real bq, against the fake BigQuery API: the dataset, the connection, then the SQL as one query job.
+    assert fake.bq_datasets[f"{PROJECT}:penguin_data"]["location"] == "US"
+    [(name, connection)] = fake.bq_connections.items()
+    assert name == f"projects/{PROJECT}/locations/US/connections/penguin-species" and "cloudResource" in connection
+    [job] = fake.bq_jobs.values()
+    query = job["configuration"]["query"]
+    assert query["query"] == expected_sql(PROJECT, "penguin_data", function_server.url)
+    assert query["useLegacySql"] is False and job["jobReference"]["location"] == "US"
+    assert len(fake.find("GET", "bigquery", r"/jobs/")) >= 2  # the job was polled until done
     enabled = {api for call in fake.find("POST", "serviceusage", r":batchEnable$") for api in call.body["serviceIds"]}
     assert {"bigquery.googleapis.com", "bigqueryconnection.googleapis.com"} <= enabled
     policy = fake.run_policies["penguin-species"]

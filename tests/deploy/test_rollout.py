@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -20,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.deploy import DEPLOY_ARGS, FUNCTION, PROJECT, REGION, clean_env, deploy, needs_gcloud, recorded_env
+from tests.support.deploy import DEPLOY_ARGS, PROJECT, REGION, clean_env, deploy, needs_gcloud, recorded_env
 from tests.support.fake_gcp import FakeGcp
-from tests.support.fake_gcp_run import RevisionServers, TrafficRouter, split
+from tests.support.fake_gcp_run import RevisionServers, TrafficRouter, deployed, split
 from tests.support.paths import BUCKET, BUNDLED_MODEL, ROOT
 from tools.examples import SEED_EXAMPLES
 
@@ -66,6 +67,7 @@ class Project:
     def __init__(self, fake: FakeGcp, env: dict[str, str], tmp_path: Path, gcs):
         self.fake, self.env, self.tmp_path, self.gcs = fake, env, tmp_path, gcs
         self.router = TrafficRouter(fake, SERVICE)
+        fake.log_page_size = 7  # a window's request lines come in pages, as Logging gives many
         fake.function_url = self.router.url
         self.bugs: dict[int, str] = {}  # revision number -> what is wrong with it
         self.fault_flag = tmp_path / "release-bug-on"
@@ -74,14 +76,8 @@ class Project:
         from training.publish import publish
 
         publish(str(BUNDLED_MODEL), f"gs://{BUCKET}/penguins", gcs.client)  # what the first deploy published
-        spec = {
-            "name": FUNCTION,
-            "buildConfig": {"runtime": "python312", "entryPoint": "predict"},
-            "serviceConfig": {
-                "environmentVariables": {"MODEL_URI": f"gs://{BUCKET}/penguins", "MODEL_FALLBACK": "bundled"}
-            },
-        }
-        fake._save_function(FUNCTION, spec)
+        self.first_env = {"MODEL_URI": f"gs://{BUCKET}/penguins", "MODEL_FALLBACK": "bundled"}
+        deployed(fake, PROJECT, REGION, SERVICE, self.first_env)
         fake.made_by_a_first_deploy(PROJECT, BUCKET, SERVICE, REGION)  # so a deploy finds them, as it would
         self.stable = self.revisions()[0]
 
@@ -105,6 +101,8 @@ class Project:
         """(revision -> percent, tag -> revision) of every traffic PUT gcloud sent, in order."""
         puts = []
         for call in self.fake.find("PUT", "run", rf"/services/{SERVICE}$"):
+            if call.query.get("dryRun"):
+                continue
             targets = call.body["spec"]["traffic"]
             shares = {t["revisionName"]: t["percent"] for t in targets if t.get("percent")}
             tags = {t["tag"]: t["revisionName"] for t in targets if t.get("tag")}
@@ -152,13 +150,13 @@ def run_deploy(project: Project, *args: str, timeout: float = 500):
 
 
 def assert_passed_every_step(project: Project, result: subprocess.CompletedProcess, old: str, sent: int) -> None:
-    """The canary after traffic PUT number `sent`: validated, then 10%, 50%, 100% on the new revision, untagged."""
+    """The canary after traffic PUT number `sent`: made at 0% with the tag, validated, then 10%, 50%, 100%."""
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert project.fake.unhandled() == []
     new = project.revisions()[-1]
     assert project.traffic_puts()[sent:] == [
-        ({old: 100}, {"candidate": new}),
+        ({old: 100}, {"candidate": new}),  # the deploy: a new revision with no traffic, tagged
         ({new: 10, old: 90}, {"candidate": new}),
         ({new: 50, old: 50}, {"candidate": new}),
         ({new: 100}, {}),  # the last step removes the tag
@@ -166,10 +164,17 @@ def assert_passed_every_step(project: Project, result: subprocess.CompletedProce
     assert project.split_now() == {new: 100} and project.tags_now() == []
     assert "golden set: 59/59 right" in out and "seed Gentoo: HTTP 200, answered Gentoo" in out
     assert "FAIL" not in out and f"Canary passed: 100% on {new}" in out and "smoke test passed" in out
+    # Each change was read back: after the deploy, and after each of the three steps.
+    assert out.count("ok   traffic read back:") == 4, out
+    assert f"ok   traffic read back: {old} 100%, tag candidate on {new}" in out
     # Each window judged the candidate from its own request lines, read through gcloud logging read.
-    assert len(project.fake.find("POST", "logging", "entries:list")) == 3
+    reads = project.fake.find("POST", "logging", "entries:list")
+    assert len([c for c in reads if "pageToken" not in c.body]) == 3
+    assert [c for c in reads if "pageToken" in c.body], "no window needed a second page: the paging is untested"
     windows = [line for line in out.splitlines() if line.strip().startswith(f"candidate {new}:")]
     assert len(windows) == 3 and all(", 0 5xx" in line for line in windows), windows
+    counted = [sum(map(int, re.findall(r"(\d+) requests", line))) for line in windows]
+    assert max(counted) > project.fake.log_page_size, counted  # the lines of every page were read, not the first
 
 
 @needs_gcloud
@@ -177,9 +182,34 @@ def assert_passed_every_step(project: Project, result: subprocess.CompletedProce
 def test_a_release_passes_every_step_of_the_canary_and_ends_untagged_with_all_the_traffic(project):
     old = project.stable
     result = run_deploy(project, "--canary-interval", "1")
-    assert project.traffic_puts()[0] == ({old: 100}, {})  # pinned first: the deploy itself moves none
-    assert_passed_every_step(project, result, old, sent=1)
+    assert_passed_every_step(project, result, old, sent=0)
     assert len(project.revisions()) == 2
+
+
+@needs_gcloud
+@pytest.mark.timeout(600)
+def test_a_platform_that_moves_traffic_unasked_is_caught_and_the_split_restored(project):
+    """As public reports say the Functions API does: all traffic to the latest revision on deploy, whatever asked."""
+    old = project.stable
+    project.fake.moves_traffic_on_deploy = True
+    result = run_deploy(project, "--canary-interval", "1")
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    [_, new] = project.revisions()
+    assert "CANARY FAILED: the deploy moved traffic it was told not to move" in result.stderr
+    assert (
+        f"FAIL traffic read back is not what was asked: asked {old} 100%, tag candidate on {new}; "
+        f"the service's status.traffic says {new} 100%, no tags"
+    ) in result.stderr
+    assert "is serving \x1b[1m0\x1b[m percent of traffic" in result.stderr  # what gcloud reported: what it asked
+    assert project.traffic_puts() == [
+        ({old: 100}, {"candidate": new}),  # what gcloud asked for; the platform gave new 100% instead
+        ({old: 100}, {}),  # the split from before put back, the tag removed
+    ]
+    assert project.split_now() == {old: 100} and project.tags_now() == []
+    assert f"ok   traffic read back: {old} 100%, no tags" in out  # the restored split, read back too
+    assert f"Rolled back: {old}=100 of the traffic (read back), as before the deploy. The new revision {new}" in out
+    assert "Validating" not in out and project.fake.find("POST", "logging") == []  # stopped before any request
 
 
 @needs_gcloud
@@ -196,8 +226,7 @@ def test_a_candidate_failing_validation_never_gets_traffic_then_the_fixed_one_pa
     assert failed.returncode == 1, out
     [_, bad] = project.revisions()
     assert project.traffic_puts() == [
-        ({old: 100}, {}),  # pinned: the deploy moves none
-        ({old: 100}, {"candidate": bad}),  # tagged, 0%
+        ({old: 100}, {"candidate": bad}),  # the deploy: 0%, tagged
         ({old: 100}, {}),  # validation failed: the tag removed, the traffic never moved
     ]
     assert project.split_now() == {old: 100} and project.tags_now() == []
@@ -207,7 +236,7 @@ def test_a_candidate_failing_validation_never_gets_traffic_then_the_fixed_one_pa
     assert "FAIL seed Adelie" in out and "smoke test passed" not in out
     assert project.fake.find("POST", "logging") == []  # no window: no traffic was ever at stake
 
-    # The second run after that rollback (the fix released) passes every step: the traffic is pinned already.
+    # The second run after that rollback (the fix released) passes every step.
     sent = len(project.traffic_puts())
     again = run_deploy(project, "--canary-interval", "1")
     assert_passed_every_step(project, again, old, sent)
@@ -239,7 +268,6 @@ def test_errors_after_the_first_step_roll_back_with_the_figures(project):
     assert result.returncode == 1, out
     [_, new] = project.revisions()
     assert project.traffic_puts() == [
-        ({old: 100}, {}),
         ({old: 100}, {"candidate": new}),
         ({new: 10, old: 90}, {"candidate": new}),
         ({new: 50, old: 50}, {"candidate": new}),
@@ -249,7 +277,7 @@ def test_errors_after_the_first_step_roll_back_with_the_figures(project):
     assert f"CANARY FAILED: the window at 50% on {new}" in result.stderr
     [rate_line] = [line for line in result.stderr.splitlines() if "FAIL candidate 5xx rate" in line]
     assert "1.000" in rate_line  # every candidate request failed in that window
-    assert "Rolled back: 100% of the traffic on " + old in result.stderr
+    assert f"Rolled back: {old}=100 of the traffic (read back)" in result.stderr
 
 
 # --- deploy/rollout.py's checks against real servers, without gcloud (fast) ---
@@ -279,7 +307,7 @@ def revisions(tmp_path):
     def start(revision: str, bug: bool = False) -> str:
         if bug:
             buggy.add(revision)
-        return servers(revision, {"name": FUNCTION, "serviceConfig": {"environmentVariables": {}}}, None)
+        return servers(revision, {}, None, PROJECT, REGION)
 
     start.fake = fake
     yield start
@@ -329,7 +357,7 @@ def test_a_window_judges_the_candidate_by_its_request_lines(revisions, tmp_path,
 @needs_gcloud
 def test_status_then_rollback_then_rollback_to_a_revision(project):
     old = project.stable
-    project.fake._save_function(FUNCTION, project.fake.functions[FUNCTION])  # a second deploy, 100% on it
+    deployed(project.fake, PROJECT, REGION, SERVICE, project.first_env)  # a second deploy, 100% on it
     [_, new] = project.revisions()
     assert project.split_now() == {new: 100}
     args = ("--project", "test-project", "--region", "europe-west1")
@@ -387,20 +415,23 @@ def test_dry_run_shows_the_whole_canary_and_runs_no_gcloud(recording_path):  # n
     assert result.returncode == 0, result.stderr
     assert not log.exists(), log.read_text()
     lines = result.stdout.splitlines()
-    commands = [
-        line for line in lines if line.startswith("+ gcloud run") or line.startswith("+ gcloud functions deploy")
-    ]
+    commands = [line for line in lines if line.startswith("+ gcloud run")]
+    describe = (
+        "+ gcloud run services describe penguin-species --project project-one --region europe-west1 --format=json"
+    )
     flow = [
-        "--to-revisions SERVING_REVISION=100 --format=none",  # pin
-        "+ gcloud functions deploy",
-        "value(status.latestCreatedRevisionName)",
-        "--update-tags candidate=NEW_REVISION",
+        "--no-traffic --tag candidate",  # the canary's revision: no traffic by construction
+        describe,  # read back
         "--to-revisions NEW_REVISION=20,SERVING_REVISION=80",
+        describe,
         "--to-revisions NEW_REVISION=100 --remove-tags candidate",
+        describe,
         "--to-revisions SERVING_REVISION=100 --remove-tags candidate",  # the rollback path
+        describe,
     ]
-    positions = [next(i for i, c in enumerate(commands) if part in c) for part in flow]
-    assert positions == sorted(positions), commands
+    start = next(i for i, c in enumerate(commands) if "--tag candidate" in c)
+    canary = commands[start : start + len(flow)]
+    assert [next((part for part in flow if part in c), c) for c in canary] == flow, canary
     assert "A first deploy (no such service yet) skips the canary" in result.stdout
     assert "rollout.py validate https://candidate---" in result.stdout
     assert result.stdout.count("+ gcloud logging read") == 2

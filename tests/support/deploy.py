@@ -20,11 +20,12 @@ BIN = Path(sys.executable).parent
 PROJECT = "test-project"
 REGION = "europe-west1"
 SERVICE_ACCOUNT = f"penguin-species@{PROJECT}.iam.gserviceaccount.com"
-FUNCTION = f"projects/{PROJECT}/locations/{REGION}/functions/penguin-species"
+SERVICE = "penguin-species"
 # What deploy.sh reads from the environment: none may leak in from the developer's shell.
 DEPLOY_VARS = (
     "PROJECT REGION FUNCTION_NAME BUCKET MODEL_PREFIX ARTIFACT MEMORY CPU CONCURRENCY MIN_INSTANCES MAX_INSTANCES "
-    "TIMEOUT SERVICE_ACCOUNT_ID PUBLIC DRY_RUN PYTHON ID_TOKEN SMOKE_RETRIES "
+    "TIMEOUT BASE_IMAGE SERVICE_ACCOUNT_ID PUBLIC DRY_RUN PYTHON ID_TOKEN SMOKE_RETRIES FUNCTION_USE_ASGI "
+    "TRAFFIC_SETTLE_SECONDS "
     "ALERT_EMAIL NOTIFICATION_CHANNEL MONITORING MONITORING_ONLY"
 ).split()
 

@@ -2,14 +2,14 @@
 
 One threaded loopback HTTP server answers for every API; each API gets a path prefix
 (CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>=http://127.0.0.1:PORT/<api>/) and every request is recorded.
-Long-running operations come back already done. The server is also gcloud's HTTP proxy
+Operations of Cloud Build, Artifact Registry and Service Usage run for a few polls; the others come back done. Every
+exchange is held to Google's discovery documents (tests/support/discovery.py). The server is also gcloud's HTTP proxy
 (CLOUDSDK_PROXY_*), so nothing gcloud sends can reach Google even on a machine with internet access:
 a host left without an override shows up here as a refused, recorded CONNECT naming that host.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import threading
@@ -19,17 +19,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.support import fake_gcp_run
+from tests.support import fake_gcp_bigquery, fake_gcp_build, fake_gcp_run
+from tests.support.discovery import check_exchange
 from tests.support.fake_gcp_monitoring import ROUTES as MONITORING_ROUTES
 from tests.support.loopback_http import send_json
 
 PROJECT_NUMBER = "123456789012"
-# Every API gcloud 528 calls for deploy.sh's commands (measured; artifactregistry and logging are only
-# enabled, never called); each one's override points at this server.
-APIS = ("cloudfunctions", "serviceusage", "cloudbuild", "cloudresourcemanager", "iam", "storage", "run")
+# Every API gcloud 528 calls for deploy.sh's commands (measured); each one's override points at this server.
+APIS = ("serviceusage", "cloudbuild", "cloudresourcemanager", "iam", "storage", "run")
+APIS += ("artifactregistry",)  # gcloud run deploy --source: the cloud-run-source-deploy repository
 APIS += ("logging", "monitoring")  # deploy/monitoring.sh: log-based metrics, alert policies, dashboards
-FUNCTIONS_TYPE = "type.googleapis.com/google.cloud.functions.v2"
-RUNTIMES = ("python311", "python312", "python313")
 
 
 @dataclass
@@ -40,7 +39,7 @@ class Call:
     api: str  # the path prefix: which API's override it came through
     path: str  # without the prefix and the query
     query: dict[str, str]
-    body: object  # parsed JSON; None when empty (a source zip's bytes go to FakeGcp.uploads)
+    body: object  # parsed JSON; None when empty (a source zip's bytes go to FakeGcp.source_objects)
     host: str = ""  # the host gcloud addressed
     handled: bool = True
 
@@ -52,15 +51,12 @@ class Call:
 class FakeGcp:
     """State of the fake project(s), and the server answering for them."""
 
-    function_url: str  # what the function resource reports as serviceConfig.uri
+    function_url: str  # what the service reports as status.url (the function's URL)
     calls: list[Call] = field(default_factory=list)
-    functions: dict[str, dict] = field(default_factory=dict)  # full resource name -> Function
     buckets: dict[str, dict] = field(default_factory=dict)
     bucket_policies: dict[str, dict] = field(default_factory=dict)
     service_accounts: dict[str, dict] = field(default_factory=dict)  # email -> ServiceAccount
     run_policies: dict[str, dict] = field(default_factory=dict)  # Cloud Run service name -> Policy
-    operations: dict[str, dict] = field(default_factory=dict)  # Cloud Functions operations, all done
-    uploads: dict[str, bytes] = field(default_factory=dict)  # upload path -> the bytes PUT there
     # Cloud Logging metrics and Cloud Monitoring (tests/support/fake_gcp_monitoring.py): full resource name -> resource
     log_metrics: dict[str, dict] = field(default_factory=dict)
     alert_policies: dict[str, dict] = field(default_factory=dict)
@@ -70,9 +66,31 @@ class FakeGcp:
     run_services: dict[str, dict] = field(default_factory=dict)  # service name -> Knative Service
     run_revisions: dict[str, dict] = field(default_factory=dict)  # revision name -> Knative Revision
     revision_urls: dict[str, str] = field(default_factory=dict)  # revision name -> the URL that serves it
-    start_revision: Callable[[str, dict, bytes | None], str] | None = None  # serves a new revision; its URL
+    # serves a new revision (name, env, source zip, project, region); returns its URL
+    start_revision: Callable[[str, dict, bytes | None, str, str], str] | None = None
     router_rounds: dict[str, int] = field(default_factory=dict)  # fake_gcp_run.TrafficRouter's credit
     log_entries: list[dict] = field(default_factory=list)  # Logging LogEntry objects, as written
+    # A --source deploy (tests/support/fake_gcp_build.py): the uploaded archives, repositories, builds, operations
+    project_number: str = PROJECT_NUMBER
+    source_objects: dict[str, bytes] = field(default_factory=dict)  # "bucket/object" -> the archive's bytes
+    repositories: dict[str, dict] = field(default_factory=dict)  # full name -> Artifact Registry Repository
+    builds: dict[str, dict] = field(default_factory=dict)  # build id -> {"request": SubmitBuildRequest, "build"}
+    pending: dict[str, dict] = field(default_factory=dict)  # operation name -> the operation once done
+    operations_polled: dict[str, int] = field(default_factory=dict)
+    build_fails: bool = False  # the next builds end in FAILURE
+    images: dict[str, str] = field(default_factory=dict)  # image@digest -> "bucket/object" of its source
+    # How the platform behaves where gcloud and deploy.sh react (tests/support/fake_gcp_run.py)
+    reconcile_reads: int = 1  # reads of a changed service that still show the old status (status lags spec)
+    unreconciled: dict[str, int] = field(default_factory=dict)
+    moves_traffic_on_deploy: bool = False  # a new revision takes all traffic, whatever was asked
+    # BigQuery for the real bq (tests/support/fake_gcp_bigquery.py)
+    bq_datasets: dict[str, dict] = field(default_factory=dict)  # "project:dataset" -> Dataset
+    bq_connections: dict[str, dict] = field(default_factory=dict)  # full name -> Connection
+    bq_jobs: dict[str, dict] = field(default_factory=dict)  # job id -> Job
+    log_page_size: int = 1000  # entries:list answers at most this many a page (Logging's own cap)
+    run_regions: tuple[str, ...] = ("europe-west1", "us-central1", "us-east1")
+    schema_errors: list[str] = field(default_factory=list)  # exchanges unlike Google's discovery documents
+    forbidden: dict[str, str] = field(default_factory=dict)  # regex over "METHOD api/path" -> the permission denied
 
     def start(self) -> FakeGcp:
         fake = self
@@ -86,6 +104,10 @@ class FakeGcp:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_any
 
             def do_CONNECT(self) -> None:  # an https host without an override: refuse and record it
+                if self.path == f"127.0.0.1:{fake.port}":  # bq tunnels even plain http: to this server, let it
+                    self.send_response(200, "Connection established")
+                    self.end_headers()
+                    return  # the tunnel's requests come next on this connection, answered as any other
                 fake.calls.append(Call("CONNECT", "?", "", {}, None, self.path, handled=False))
                 self.send_error(502, f"no endpoint override for {self.path}")
 
@@ -117,6 +139,10 @@ class FakeGcp:
             "CLOUDSDK_PROXY_ADDRESS": "127.0.0.1",
             "CLOUDSDK_PROXY_PORT": str(self.port),
         }
+        # bq reads its flags from BIGQUERYRC: --api points it at this server (its discovery documents, then calls)
+        config_dir.mkdir(parents=True, exist_ok=True)
+        (config_dir / "bigqueryrc").write_text(f"--api={self.url}\n")
+        env["BIGQUERYRC"] = str(config_dir / "bigqueryrc")
         for api in APIS:
             # storage's client joins "b/<bucket>" straight onto the override: give it the real base path
             suffix = "storage/v1/" if api == "storage" else f"{api}/"
@@ -159,7 +185,20 @@ class FakeGcp:
         path = "/" + parts[2] if api != "?" and len(parts) > 2 else url.path
         if (url.hostname or "").endswith(fake_gcp_run.FAKE_RUN_HOST):
             api, path = "run", url.path
+        if url.path == "/$discovery/rest":  # bq --api URL reads BigQuery's discovery document from URL first
+            api, path = "bigquery-discovery", url.path
+        elif url.path.startswith("/bigquery/v2/"):  # what bq then calls, at the discovery document's servicePath
+            api, path = "bigquery", url.path.removeprefix("/bigquery")
+        elif url.path.startswith("/v1/projects/") and "/connections" in url.path:  # the Connection API's
+            api, path = "bigqueryconnection", url.path
+        if url.path.startswith("/upload/storage/v1/"):  # a media upload: storage's upload path, off the override's
+            api, path = "storage-upload", url.path.removeprefix("/upload/storage/v1")
         body: object = None
+        content_type = h.headers.get("Content-Type", "")
+        if content_type.startswith("multipart/related"):  # JSON metadata, then the media: keep the media
+            boundary = content_type.split("boundary=", 1)[1].strip("'\"").encode()
+            media = raw.split(b"--" + boundary)[2]
+            raw = re.split(rb"\r?\n\r?\n", media, maxsplit=1)[1].removesuffix(b"\n").removesuffix(b"\r")
         if raw:
             try:
                 body = json.loads(raw)
@@ -170,10 +209,19 @@ class FakeGcp:
         )
         with self._lock:
             self.calls.append(call)
+            request = call.body
             status, answer = self._route(call)
-        send_json(h, status, json.dumps(answer).encode(), "application/json; charset=UTF-8")
+            if (
+                call.handled and call.api != "bigquery-discovery"
+            ):  # held to Google's own definition of the method (tests/support/discovery.py)
+                self.schema_errors += check_exchange(call.api, call.method, call.path, request, status, answer)
+        raw_answer = answer["$raw"] if isinstance(answer, dict) and "$raw" in answer else json.dumps(answer).encode()
+        send_json(h, status, raw_answer, "application/json; charset=UTF-8")
 
     def _route(self, call: Call) -> tuple[int, object]:
+        for pattern, permission in self.forbidden.items():
+            if re.search(pattern, f"{call.method} {call.api}{call.path}"):
+                return _error(403, f"Permission '{permission}' denied on resource '{call.path}' (or it may not exist).")
         for method, api, pattern, handler in ROUTES:
             match = re.fullmatch(pattern, call.path) if (call.method, call.api) == (method, api) else None
             if match:
@@ -181,62 +229,20 @@ class FakeGcp:
         call.handled = False
         return _error(404, f"the fake has no route for {call}")
 
-    # cloudfunctions v2
-
-    def _get_function(self, call, name):
-        if name not in self.functions:
-            return _error(404, f"Resource '{name}' was not found")
-        return 200, self.functions[name]
-
-    def _create_function(self, call, parent):
-        name = f"{parent}/functions/{call.query['functionId']}"
-        return self._save_function(name, call.body)
-
-    def _patch_function(self, call, name):
-        if name not in self.functions:
-            return _error(404, f"Resource '{name}' was not found")
-        return self._save_function(name, call.body)
-
-    def _save_function(self, name: str, spec: dict):
-        function = copy.deepcopy(spec)
-        _, project, _, region, _, function_id = name.split("/")
-        function.update(name=name, state="ACTIVE", environment="GEN_2", url=self.function_url)
-        service = function.setdefault("serviceConfig", {})
-        service.update(uri=self.function_url, service=f"projects/{project}/locations/{region}/services/{function_id}")
-        self.functions[name] = function
-        fake_gcp_run.new_revision(self, name, function)
-        operation = _done(f"projects/{project}/locations/{region}/operations/op-{len(self.calls)}", function)
-        # gcloud shows the deploy's stages from the metadata, and needs them to be there
-        stages = [{"name": stage, "state": "COMPLETE"} for stage in ("BUILD", "SERVICE")]
-        operation["metadata"] = {"@type": f"{FUNCTIONS_TYPE}.OperationMetadata", "target": name, "stages": stages}
-        self.operations[operation["name"]] = operation
-        return 200, operation
-
-    def _runtimes(self, call, parent):
-        return 200, {"runtimes": [{"name": r, "environment": "GEN_2", "stage": "GA"} for r in RUNTIMES]}
-
-    def _generate_upload_url(self, call, parent):
-        path = f"/upload/{len(self.calls)}.zip"
-        # gcloud PUTs the zip to this URL as given: through its proxy setting, to this server
-        return 200, {
-            "uploadUrl": f"{self.url}/cloudfunctions{path}",
-            "storageSource": {"bucket": "gcf-v2-uploads-fake", "object": path.lstrip("/")},
-        }
-
-    def _upload(self, call, path):
-        self.uploads[path], call.body = call.body, None  # the zip's bytes are kept in uploads only
-        return 200, {}
-
-    def _function_operation(self, call, name):
-        return 200, self.operations[name]
-
     # serviceusage v1
 
     def _batch_enable(self, call, project):
         services = [
             {"name": f"projects/{PROJECT_NUMBER}/services/{s}", "state": "ENABLED"} for s in call.body["serviceIds"]
         ]
-        return 200, _done("operations/batch-enable", {"services": services})
+        # Running on the first poll, as a real enable is: gcloud polls operations.get until it is done.
+        name = f"operations/batch-enable-{len(self.calls)}"
+        self.pending[name] = _done(name, {"services": services})
+        self.operations_polled[name] = 0
+        return 200, {"name": name, "done": False}
+
+    def _service_operation(self, call, name):
+        return fake_gcp_build.poll(self, name)
 
     def _service(self, call, project, service):
         return 200, {"name": f"projects/{PROJECT_NUMBER}/services/{service}", "state": "ENABLED"}
@@ -263,6 +269,9 @@ class FakeGcp:
     # iam v1
 
     def _get_service_account(self, call, project, email):
+        if email == f"{PROJECT_NUMBER}-compute@developer.gserviceaccount.com":  # the default build account
+            name = f"projects/{project}/serviceAccounts/{email}"
+            return 200, {"name": name, "projectId": project, "email": email, "uniqueId": "0"}
         if email not in self.service_accounts:
             return _error(404, f"Unknown service account {email}")
         return 200, self.service_accounts[email]
@@ -291,6 +300,10 @@ class FakeGcp:
         self.buckets[bucket["name"]] = bucket
         return 200, bucket
 
+    def _list_buckets(self, call):
+        prefix = call.query.get("prefix", "")
+        return 200, {"kind": "storage#buckets", "items": [b for n, b in self.buckets.items() if n.startswith(prefix)]}
+
     def _get_bucket_policy(self, call, bucket):
         if bucket not in self.buckets:
             return _error(404, "The specified bucket does not exist.")
@@ -304,6 +317,9 @@ class FakeGcp:
 
     def _get_run_policy(self, call, service):
         return 200, self.run_policies.get(service, {"etag": "BwE="})
+
+    def _test_run_permissions(self, call, service):
+        return 200, {"permissions": call.body.get("permissions", [])}  # the caller holds every one
 
     def _set_run_policy(self, call, service):
         self.run_policies[service] = call.body["policy"]
@@ -322,15 +338,9 @@ def _error(code: int, message: str) -> tuple[int, dict]:
 
 LOC = r"projects/[^/]+/locations/[^/]+"
 ROUTES = [  # (method, API, path regex, handler(fake, call, *groups))
-    ("GET", "cloudfunctions", rf"/v2/({LOC}/functions/[^/:]+)", FakeGcp._get_function),
-    ("PATCH", "cloudfunctions", rf"/v2/({LOC}/functions/[^/:]+)", FakeGcp._patch_function),
-    ("POST", "cloudfunctions", rf"/v2/({LOC})/functions", FakeGcp._create_function),
-    ("POST", "cloudfunctions", rf"/v2/({LOC})/functions:generateUploadUrl", FakeGcp._generate_upload_url),
-    ("GET", "cloudfunctions", rf"/v2/({LOC})/runtimes", FakeGcp._runtimes),
-    ("GET", "cloudfunctions", rf"/v2/({LOC}/operations/[^/]+)", FakeGcp._function_operation),
-    ("PUT", "cloudfunctions", r"(/upload/[^/]+)", FakeGcp._upload),
     ("POST", "serviceusage", r"/v1/projects/([^/]+)/services:batchEnable", FakeGcp._batch_enable),
     ("GET", "serviceusage", r"/v1/projects/([^/]+)/services/([^/]+)", FakeGcp._service),
+    ("GET", "serviceusage", r"/v1/(operations/[^/]+)", FakeGcp._service_operation),
     ("GET", "cloudresourcemanager", r"/v1/projects/([^/:]+)", FakeGcp._project),
     ("POST", "cloudresourcemanager", r"/v1/projects/([^/:]+):getIamPolicy", FakeGcp._project_policy),
     ("GET", "cloudbuild", r"/v1/projects/([^/]+)/locations/([^/]+)/defaultServiceAccount", FakeGcp._build_account),
@@ -338,10 +348,14 @@ ROUTES = [  # (method, API, path regex, handler(fake, call, *groups))
     ("POST", "iam", r"/v1/projects/([^/]+)/serviceAccounts", FakeGcp._create_service_account),
     ("GET", "storage", r"/v1/b/([^/]+)", FakeGcp._get_bucket),
     ("POST", "storage", r"/v1/b", FakeGcp._create_bucket),
+    ("GET", "storage", r"/v1/b", FakeGcp._list_buckets),
     ("GET", "storage", r"/v1/b/([^/]+)/iam", FakeGcp._get_bucket_policy),
     ("PUT", "storage", r"/v1/b/([^/]+)/iam", FakeGcp._set_bucket_policy),
     ("GET", "run", rf"/v1/{LOC}/services/([^/:]+):getIamPolicy", FakeGcp._get_run_policy),
     ("POST", "run", rf"/v1/{LOC}/services/([^/:]+):setIamPolicy", FakeGcp._set_run_policy),
+    ("POST", "run", rf"/v1/{LOC}/services/([^/:]+):testIamPermissions", FakeGcp._test_run_permissions),
     *MONITORING_ROUTES,
+    *fake_gcp_build.ROUTES,
+    *fake_gcp_bigquery.ROUTES,
     *fake_gcp_run.ROUTES,
 ]

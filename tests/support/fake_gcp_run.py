@@ -10,6 +10,7 @@ servers' real request lines, stamped as they were written, as Cloud Run's loggin
 
 from __future__ import annotations
 
+import copy
 import datetime
 import http.client
 import io
@@ -40,7 +41,7 @@ def _now() -> str:
 
 
 def _error(code: int, message: str) -> tuple[int, dict]:
-    status = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND"}.get(code, "UNKNOWN")
+    status = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 409: "ALREADY_EXISTS"}.get(code, "UNKNOWN")
     return code, {"error": {"code": code, "message": message, "status": status}}
 
 
@@ -50,35 +51,69 @@ def _ready() -> list[dict]:
 
 # --- revisions: one per deploy ---
 
+FUNCTIONS_MARKS = {  # how Cloud Functions marks the Cloud Run service of a function it manages
+    "labels": {"goog-managed-by": "cloudfunctions"},
+    "annotations": {"cloudfunctions.googleapis.com/function-id": "{service}"},
+}
 
-def new_revision(fake, function_name: str, function: dict) -> str:
-    """The deploy of function_name made a new revision: create its service on the first, keep its traffic after."""
-    _, project, _, region, _, service_id = function_name.split("/")
+
+def template_of(env: dict[str, str], image: str = "europe-west1-docker.pkg.dev/p/r/i@sha256:0") -> dict:
+    """A revision template with these environment variables (what a test's earlier deploy made)."""
+    container = {"image": image, "env": [{"name": k, "value": v} for k, v in env.items()]}
+    return {"metadata": {}, "spec": {"containerConcurrency": 8, "containers": [container]}}
+
+
+def deploy_revision(fake, project: str, region: str, service_id: str, template: dict, managed_by_functions=False):
+    """A deploy made a new revision of service_id from template (creating the service on the first); its name."""
     number = sum(1 for r in fake.run_revisions.values() if _service_of(r) == service_id) + 1
-    name = f"{service_id}-{number:05d}-{''.join('bcdfghjklmnpqrstvwxz'[(number * 7 + i * 3) % 20] for i in range(3))}"
-    source = function.get("buildConfig", {}).get("source", {}).get("storageSource", {}).get("object", "")
-    upload = fake.uploads.get("/" + source)
-    url = fake.start_revision(name, function, upload) if fake.start_revision else fake.function_url
+    name = template.get("metadata", {}).get("name") or (  # gcloud names a revision it tags
+        f"{service_id}-{number:05d}-{''.join('bcdfghjklmnpqrstvwxz'[(number * 7 + i * 3) % 20] for i in range(3))}"
+    )
+    container = template["spec"]["containers"][0]
+    env = {variable["name"]: variable.get("value", "") for variable in container.get("env", [])}
+    source = fake.source_objects.get(fake.images.get(container["image"], ""))
+    url = fake.start_revision(name, env, source, project, region) if fake.start_revision else fake.function_url
     fake.revision_urls[name] = url
     labels = {"serving.knative.dev/service": service_id, "cloud.googleapis.com/location": region}
     fake.run_revisions[name] = {
         "apiVersion": "serving.knative.dev/v1",
         "kind": "Revision",
         "metadata": {"name": name, "namespace": project, "labels": labels, "creationTimestamp": _now()},
-        "spec": {"containerConcurrency": function.get("serviceConfig", {}).get("maxInstanceRequestConcurrency", 1)},
+        "spec": copy.deepcopy(template["spec"]),
         "status": {"observedGeneration": 1, "conditions": _ready()},
     }
     service = fake.run_services.get(service_id)
     if service is None:
+        metadata = {"name": service_id, "namespace": project, "generation": 0, "labels": dict(labels)}
+        metadata["annotations"] = {}
+        if managed_by_functions:
+            metadata["labels"].update(FUNCTIONS_MARKS["labels"])
+            marks = FUNCTIONS_MARKS["annotations"].items()
+            metadata["annotations"] = {key: value.format(service=service_id) for key, value in marks}
         service = {
             "apiVersion": "serving.knative.dev/v1",
             "kind": "Service",
-            "metadata": {"name": service_id, "namespace": project, "generation": 0, "labels": labels},
-            "spec": {"template": {"metadata": {}}, "traffic": [{"percent": 100, "latestRevision": True}]},
+            "metadata": metadata,
+            "spec": {"template": {}, "traffic": [{"percent": 100, "latestRevision": True}]},
+            "status": {},
         }
         fake.run_services[service_id] = service
-    service["status"] = {"latestCreatedRevisionName": name, "latestReadyRevisionName": name}
+    service["spec"]["template"] = copy.deepcopy(template)
+    service["status"].update(latestCreatedRevisionName=name, latestReadyRevisionName=name)
+    if fake.moves_traffic_on_deploy:  # as public reports say the Functions API does: all traffic to the latest
+        tags = [{"tag": t["tag"], "revisionName": t.get("revisionName") or name} for t in service["spec"]["traffic"]
+                if t.get("tag")]  # fmt: skip
+        service["spec"]["traffic"] = [{"percent": 100, "latestRevision": True}, *tags]
+    return name
+
+
+def deployed(fake, project: str, region: str, service_id: str, env: dict[str, str], managed_by_functions=False) -> str:
+    """A revision deployed earlier (a test's starting state), reconciled: all traffic on it unless pinned."""
+    name = deploy_revision(fake, project, region, service_id, template_of(env), managed_by_functions)
+    service = fake.run_services[service_id]
     _settle(fake, service)
+    fake.unreconciled[service_id] = 0
+    _reconciled(fake, service)
     return name
 
 
@@ -87,8 +122,19 @@ def _service_of(revision: dict) -> str:
 
 
 def _settle(fake, service: dict) -> None:
-    """A new generation, ready at once: status.traffic resolves LATEST and gives each tag its URL."""
+    """A new generation: status.traffic resolves LATEST and gives each tag its URL after fake.reconcile_reads reads."""
     service["metadata"]["generation"] += 1
+    fake.unreconciled[service["metadata"]["name"]] = fake.reconcile_reads
+
+
+def _reconciled(fake, service: dict) -> dict:
+    """The service as a read sees it: still reconciling for a few reads after a change (status lags spec)."""
+    name = service["metadata"]["name"]
+    if fake.unreconciled.get(name, 0) > 0:
+        fake.unreconciled[name] -= 1
+        conditions = ("Ready", "ConfigurationsReady", "RoutesReady")
+        service["status"]["conditions"] = [{"type": t, "status": "Unknown"} for t in conditions]
+        return service
     latest = service["status"]["latestReadyRevisionName"]
     traffic = []
     for target in service["spec"]["traffic"]:
@@ -104,6 +150,7 @@ def _settle(fake, service: dict) -> None:
         url=router_url,
         address={"url": router_url},
     )
+    return service
 
 
 def split(service: dict) -> dict[str, int]:
@@ -121,39 +168,82 @@ def split(service: dict) -> dict[str, int]:
 def get_service(fake, call, namespace, service_id):
     if service_id not in fake.run_services:
         return _error(404, f"Resource 'services/{service_id}' was not found")
-    return 200, fake.run_services[service_id]
+    return 200, _reconciled(fake, fake.run_services[service_id])
+
+
+def create_service(fake, call, namespace):
+    """POST of a new Service (gcloud run deploy's first deploy): its first revision, all traffic on it."""
+    service_id = call.body["metadata"]["name"]
+    if service_id in fake.run_services:
+        return _error(409, f"Resource 'services/{service_id}' already exists")
+    region = call.host.split("-fakerun")[0]
+    deploy_revision(fake, namespace, region, service_id, call.body["spec"]["template"])
+    service = fake.run_services[service_id]
+    service["metadata"]["annotations"] = dict(call.body["metadata"].get("annotations", {}))
+    service["metadata"]["labels"].update(call.body["metadata"].get("labels", {}))
+    traffic = call.body["spec"].get("traffic")
+    if traffic:
+        service["spec"]["traffic"] = traffic
+    _settle(fake, service)
+    return 200, service
 
 
 def list_services(fake, call, namespace):
     return 200, {
         "apiVersion": "serving.knative.dev/v1",
         "kind": "ServiceList",
-        "items": list(fake.run_services.values()),
+        "items": [_reconciled(fake, service) for service in fake.run_services.values()],
         "metadata": {},
     }
 
 
 def replace_service(fake, call, namespace, service_id):
-    """PUT of the whole Service: the fake takes its traffic (the split and tags) and nothing else."""
+    """PUT of the whole Service: a changed template makes a new revision; then the traffic (split and tags)."""
     service = fake.run_services.get(service_id)
     if service is None:
         return _error(404, f"Resource 'services/{service_id}' was not found")
     traffic = call.body["spec"].get("traffic") or []
     if sum(t.get("percent", 0) for t in traffic) != 100:
         return _error(400, f"the traffic percents must add up to 100: {traffic}")
+    if call.query.get("dryRun"):  # gcloud validates the change first: checked as above, nothing changes
+        return 200, call.body
+    template = call.body["spec"].get("template", {})
+    new_revision = None
+    if _revision_relevant(template) != _revision_relevant(service["spec"]["template"]):
+        region = call.host.split("-fakerun")[0]
+        new_revision = deploy_revision(fake, namespace, region, service_id, template)
     for target in traffic:
         name = target.get("revisionName")
-        if not target.get("latestRevision") and (
-            name not in fake.run_revisions or _service_of(fake.run_revisions[name]) != service_id
+        if (
+            not target.get("latestRevision")
+            and name != new_revision
+            and (name not in fake.run_revisions or _service_of(fake.run_revisions[name]) != service_id)
         ):
             return _error(400, f"Revision '{name}' of service '{service_id}' does not exist")
     tags = [t["tag"] for t in traffic if t.get("tag")]
     if len(tags) != len(set(tags)):
         return _error(400, f"a tag names one revision only: {tags}")
-    service["spec"]["traffic"] = traffic
+    if not (new_revision and fake.moves_traffic_on_deploy):  # else the platform already decided, unasked
+        service["spec"]["traffic"] = traffic
+    service["metadata"]["annotations"] = dict(call.body["metadata"].get("annotations", {}))
     _settle(fake, service)
     fake.router_rounds.clear()  # a new split: the round-robin starts again
     return 200, service
+
+
+def _revision_relevant(template: dict) -> str:
+    """What makes a new revision: the template without the client's bookkeeping."""
+    spec = json.dumps(template.get("spec", {}), sort_keys=True)
+    annotations = template.get("metadata", {}).get("annotations", {})
+    kept = {k: v for k, v in annotations.items() if not k.startswith("run.googleapis.com/client-")}
+    nonce = template.get("metadata", {}).get("labels", {}).get("client.knative.dev/nonce", "")
+    return spec + json.dumps(kept, sort_keys=True) + nonce
+
+
+def list_locations(fake, call, project):
+    """Cloud Run's regions (gcloud run regions list): fake.run_regions."""
+    locations = [{"name": f"projects/{project}/locations/{r}", "locationId": r} for r in fake.run_regions]
+    return 200, {"locations": locations}
 
 
 def list_revisions(fake, call, namespace):
@@ -208,7 +298,13 @@ def list_entries(fake, call):
     projects = {name.split("/")[1] for name in body.get("resourceNames", [])}
     entries = [e for e in list(fake.log_entries) if e["logName"].split("/")[1] in projects and matches(e)]
     entries.sort(key=lambda e: e["timestamp"], reverse=body.get("orderBy", "timestamp asc").endswith("desc"))
-    return 200, {"entries": entries[: int(body.get("pageSize") or 1000)]}
+    # Pages, as Logging answers: at most fake.log_page_size (its cap is 1000) and a nextPageToken for the rest
+    size = min(int(body.get("pageSize") or 1000), fake.log_page_size)
+    start = int(body.get("pageToken") or 0)
+    page = {"entries": entries[start : start + size]}
+    if start + size < len(entries):
+        page["nextPageToken"] = str(start + size)
+    return 200, page
 
 
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|(>=|<=|!=|=|>|<|:)|"((?:[^"\\]|\\.)*)"|([^\s()"=<>!:]+))')
@@ -319,6 +415,8 @@ def _instant(text: str) -> datetime.datetime:
 ROUTES = [  # registered in fake_gcp.ROUTES: (method, API, path regex, handler(fake, call, *groups))
     ("GET", "run", rf"{KNATIVE}/services/([^/]+)", get_service),
     ("PUT", "run", rf"{KNATIVE}/services/([^/]+)", replace_service),
+    ("POST", "run", rf"{KNATIVE}/services", create_service),
+    ("GET", "run", r"/v1/projects/([^/]+)/locations", list_locations),
     ("GET", "run", rf"{KNATIVE}/services", list_services),
     ("GET", "run", rf"{KNATIVE}/revisions", list_revisions),
     ("GET", "run", rf"{KNATIVE}/revisions/([^/]+)", get_revision),
@@ -391,14 +489,13 @@ class RevisionServers:
         workdir.mkdir(parents=True, exist_ok=True)
         self.processes: list[subprocess.Popen] = []
 
-    def __call__(self, revision: str, function: dict, source: bytes | Path | None) -> str:
+    def __call__(self, revision: str, service_env: dict, source: bytes | Path | None, project: str, region: str) -> str:
         source_dir = self.workdir / revision  # a copy: prepare may change it
         if isinstance(source, bytes):
             zipfile.ZipFile(io.BytesIO(source)).extractall(source_dir)
         else:
             shutil.copytree(source or FUNCTION_DIR, source_dir, ignore=shutil.ignore_patterns("__pycache__"))
-        env = {**os.environ, "MODEL_CACHE_DIR": str(self.workdir / f"{revision}-cache")}
-        env.update(function.get("serviceConfig", {}).get("environmentVariables", {}))
+        env = {**os.environ, "MODEL_CACHE_DIR": str(self.workdir / f"{revision}-cache"), **service_env}
         if self.prepare:
             self.prepare(revision, source_dir, env)
         port = free_port()
@@ -411,7 +508,6 @@ class RevisionServers:
             start_new_session=True,
         )
         self.processes.append(process)
-        project, region = function["name"].split("/")[1], function["name"].split("/")[3]
         threading.Thread(target=self._read_lines, args=(process, revision, project, region), daemon=True).start()
         _wait_listening(port, process)
         return f"http://127.0.0.1:{port}"
