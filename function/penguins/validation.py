@@ -43,8 +43,7 @@ def validate(decoded: Decoded) -> tuple[list[dict | str], bool]:
             return batch["instances"], decoded.explain or batch.get("explain", False)
         if rule is Rule.TABLE:
             return validate_rows(rows), False  # type: ignore[arg-type]
-        for row in rows:  # type: ignore[attr-defined]  # Rule.TENSORS
-            _match_categories(row)
+        _fold_categories(rows)  # type: ignore[arg-type]  # Rule.TENSORS
         if len(rows) == 1:  # type: ignore[arg-type]
             return [PENGUIN.validate_python(rows[0])], False  # type: ignore[index]
         return BATCH.validate_python({"instances": rows})["instances"], False
@@ -202,13 +201,7 @@ def validate_rows(rows: Sequence[dict | str]) -> list[dict | str]:
     penguin's validation, with its messages; one bad row does not spoil the others.
     """
     fields = [row for row in rows if not isinstance(row, str)]
-    islands, sexes = _ISLAND_AS_WRITTEN, _SEX_AS_WRITTEN
-    for row in fields:
-        try:  # the spellings tables use, at the cost of two lookups a row
-            row["island"] = islands[row["island"]]
-            row["sex"] = sexes[row.get("sex")]
-        except (KeyError, TypeError):  # any other spelling, a missing island, a value that is not text
-            _match_categories(row)
+    _fold_categories(fields)
     problems: dict[int, list[str]] = {}
     try:  # every row in one call: the common case of a clean file
         penguins = BATCH.validate_python({"instances": fields})["instances"] if fields else []
@@ -221,6 +214,18 @@ def validate_rows(rows: Sequence[dict | str]) -> list[dict | str]:
         penguins = ["; ".join(problems[index]) if index in problems else next(valid) for index in range(len(fields))]
     answers = iter(penguins)
     return [row if isinstance(row, str) else next(answers) for row in rows]
+
+
+def _fold_categories(rows: Sequence[dict]) -> None:
+    """Island and sex as the schema spells them: the spellings tables use in two lookups a row, others folded."""
+    islands, sexes = _ISLAND_AS_WRITTEN, _SEX_AS_WRITTEN
+    for row in rows:
+        try:
+            row["island"] = islands[row["island"]]
+            if "sex" in row:  # a V2 request may leave sex out: absent stays absent
+                row["sex"] = sexes[row["sex"]]
+        except (KeyError, TypeError):  # any other spelling, a missing island, a value that is not text
+            _match_categories(row)
 
 
 def _match_categories(row: dict) -> None:
