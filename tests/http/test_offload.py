@@ -8,36 +8,8 @@ import json
 import functions_framework
 
 from tests.support.paths import MAIN
+from tools.bench.inprocess import post as send
 from tools.examples import ADELIE, random_penguins
-
-
-async def send(app, body: bytes) -> int:
-    """One POST /predict through the ASGI app, its body in one message; the status."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/predict",
-        "raw_path": b"/predict",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 8080),
-    }
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return messages.pop() if messages else {"type": "http.disconnect"}
-
-    async def respond(message: dict) -> None:
-        sent.append(message)
-
-    await app(scope, receive, respond)
-    return sent[0]["status"]
 
 
 def test_a_single_is_answered_while_a_batch_is_worked_off_the_loop():

@@ -22,30 +22,30 @@ from tools.procs import stdout_to_devnull
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BODY = json.dumps(ADELIE).encode()
-SCOPE = {
-    "type": "http",
-    "asgi": {"version": "3.0"},
-    "http_version": "1.1",
-    "method": "POST",
-    "scheme": "http",
-    "path": "/predict",
-    "raw_path": b"/predict",
-    "root_path": "",
-    "query_string": b"",
-    "headers": [
-        (b"host", b"127.0.0.1"),
-        (b"content-type", b"application/json"),
-        (b"content-length", b"%d" % len(BODY)),
-    ],
-    "client": ("127.0.0.1", 1),
-    "server": ("127.0.0.1", 8080),
-}
 
 
-async def _request(app) -> int:
-    """One POST /predict of the seed's Adelie through the app; its status."""
+def scope(body: bytes) -> dict:
+    """The ASGI scope of a POST /predict carrying a JSON body."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/predict",
+        "raw_path": b"/predict",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 8080),
+    }
+
+
+async def post(app, body: bytes = BODY) -> int:
+    """One POST /predict through the ASGI app, its body in one message (the seed's Adelie by default); the status."""
     sent: list[dict] = []
-    pending = [{"type": "http.request", "body": BODY, "more_body": False}]
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def receive() -> dict:
         return pending.pop() if pending else {"type": "http.disconnect"}
@@ -53,7 +53,7 @@ async def _request(app) -> int:
     async def send(message: dict) -> None:
         sent.append(message)
 
-    await app(dict(SCOPE), receive, send)
+    await app(scope(body), receive, send)
     return sent[0]["status"]
 
 
@@ -61,7 +61,7 @@ async def _timed(app, n: int) -> list[float]:
     times = []
     for _ in range(n):
         started = time.perf_counter()
-        await _request(app)
+        await post(app)
         times.append(time.perf_counter() - started)
     return times
 
@@ -90,7 +90,7 @@ def main(n: int = 20_000) -> None:
     from penguins.web import body, pipeline
 
     with stdout_to_devnull():  # the function's request logs
-        assert asyncio.run(_request(app)) == 200
+        assert asyncio.run(post(app)) == 200
         request_times = asyncio.run(_timed(app, n))[1000:]
         predictor = function_main.APP.models.get().predictor
         penguin = PENGUIN.validate_python(ADELIE)
