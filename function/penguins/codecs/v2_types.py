@@ -38,15 +38,22 @@ def _is(value: object, kind: type) -> bool:
     return isinstance(value, kind)
 
 
-def _field(container: dict, key: str, kind: type, where: str, loc: list, required: bool = False) -> Any:
-    """container[key] if it has the JSON type kind; None when absent or null (and optional)."""
+def _field(container: dict, key: str, kind: type, prefix: str, loc: list, required: bool = False) -> Any:
+    """container[key] if it has the JSON type kind; None when absent or null (and optional).
+
+    The field is named prefix + key and located at loc + [key], both built only for an error: a valid request
+    (the common one) pays for no sentence.
+    """
     value = container.get(key)
     if value is None:
         if required:
-            raise _refuse(where, loc, _TYPE_NAMES[kind], value) if key in container else _missing(where, loc, kind)
+            where = prefix + key
+            if key in container:
+                raise _refuse(where, [*loc, key], _TYPE_NAMES[kind], value)
+            raise _missing(where, [*loc, key], kind)
         return None
     if not _is(value, kind):
-        raise _refuse(where, loc, _TYPE_NAMES[kind], value)
+        raise _refuse(prefix + key, [*loc, key], _TYPE_NAMES[kind], value)
     return value
 
 
@@ -55,44 +62,47 @@ def _missing(where: str, loc: list, kind: type) -> InvalidTensors:
     return InvalidTensors(msg, [{"loc": loc, "msg": msg, "type": "missing"}])
 
 
-def _parameters(owner: dict, known: Mapping[str, type], where: str, loc: list) -> None:
-    parameters = _field(owner, "parameters", dict, f"{where}parameters", [*loc, "parameters"])
-    for name, kind in known.items():
-        if parameters is not None:
-            _field(parameters, name, kind, f"{where}parameters.{name}", [*loc, "parameters", name])
+def _parameters(owner: dict, known: Mapping[str, type], prefix: str, loc: list) -> None:
+    parameters = _field(owner, "parameters", dict, prefix, loc)
+    if parameters is not None:
+        for name, kind in known.items():
+            if name in parameters:
+                _field(parameters, name, kind, f"{prefix}parameters.", [*loc, "parameters"])
 
 
 def check_request(header: Any) -> None:
     """Every field's JSON type, at every depth; raises InvalidTensors (400) naming the first that is wrong."""
     if not isinstance(header, dict):
         raise _refuse("The inference request", [], "a JSON object with inputs (and optionally id, outputs)", header)
-    _field(header, "id", str, "id", ["id"])
+    _field(header, "id", str, "", [])
     _parameters(header, REQUEST_PARAMETERS, "", [])
-    inputs = _field(header, "inputs", list, "inputs", ["inputs"], required=True)
+    inputs = _field(header, "inputs", list, "", [], required=True)
     for position, tensor in enumerate(inputs):
         _check_input(tensor, position)
-    outputs = _field(header, "outputs", list, "outputs", ["outputs"])
+    outputs = _field(header, "outputs", list, "", [])
     for position, output in enumerate(outputs or ()):
-        where, loc = f"outputs[{position}]", ["outputs", position]
         if not isinstance(output, dict):
-            raise _refuse(where, loc, "an object with a name (and optionally parameters)", output)
-        _field(output, "name", str, f"{where}.name", [*loc, "name"], required=True)
-        _parameters(output, OUTPUT_PARAMETERS, f"{where}.", loc)
+            must = "an object with a name (and optionally parameters)"
+            raise _refuse(f"outputs[{position}]", ["outputs", position], must, output)
+        prefix, loc = f"outputs[{position}].", ["outputs", position]
+        _field(output, "name", str, prefix, loc, required=True)
+        _parameters(output, OUTPUT_PARAMETERS, prefix, loc)
 
 
 def _check_input(tensor: Any, position: int) -> None:
-    where, loc = f"inputs[{position}]", ["inputs", position]
     if not isinstance(tensor, dict):
-        raise _refuse(where, loc, "an object with name, shape, datatype and data", tensor)
-    _field(tensor, "name", str, f"{where}.name", [*loc, "name"], required=True)
-    _field(tensor, "datatype", str, f"{where}.datatype", [*loc, "datatype"], required=True)
-    shape = _field(tensor, "shape", list, f"{where}.shape", [*loc, "shape"], required=True)
+        must = "an object with name, shape, datatype and data"
+        raise _refuse(f"inputs[{position}]", ["inputs", position], must, tensor)
+    prefix, loc = f"inputs[{position}].", ["inputs", position]
+    _field(tensor, "name", str, prefix, loc, required=True)
+    _field(tensor, "datatype", str, prefix, loc, required=True)
+    shape = _field(tensor, "shape", list, prefix, loc, required=True)
     for dimension, size in enumerate(shape):
-        if not _is(size, int):
-            raise _refuse(f"{where}.shape[{dimension}]", [*loc, "shape", dimension], "a whole number", size)
-    _parameters(tensor, INPUT_PARAMETERS, f"{where}.", loc)
+        if type(size) is not int:
+            raise _refuse(f"{prefix}shape[{dimension}]", [*loc, "shape", dimension], "a whole number", size)
+    _parameters(tensor, INPUT_PARAMETERS, prefix, loc)
     if "data" in tensor:  # absent: its values come in the binary section (the codec checks that it says so)
-        _check_data(tensor["data"], len(shape) == 2, f"{where}.data", [*loc, "data"])
+        _check_data(tensor["data"], len(shape) == 2, f"{prefix}data", [*loc, "data"])
 
 
 def _all_numbers_or_all_text(data: list) -> bool:
