@@ -28,7 +28,7 @@ async def index(app: App, call: Call) -> tuple[Response, dict]:
     accept = parse_accept_header(call.headers.get("accept"), MIMEAccept)
     if accept.best_match(("application/json", "text/html")) == "text/html":
         return page_response(), {}
-    model = await app.model()
+    model = await app.models.ready()
     return json_answer(200, info.service_info(model, app.settings), model.headers), {"model_version": model.version}
 
 

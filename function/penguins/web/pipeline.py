@@ -93,10 +93,6 @@ class App:
         log.request_entry(call.method, call.path, response.status, elapsed, trace, self.settings.project_id, fields)
         return response
 
-    async def model(self) -> ServedModel:
-        """The served model, without blocking the event loop on a cold start."""
-        return self.models.current() or await self.models.ready()
-
     async def predict(
         self,
         call: Call,
@@ -123,18 +119,17 @@ class App:
             body, headers.get("content-type", ""), headers.get("accept", ""), settings.max_batch_size, explain,
             headers=headers,
         )  # fmt: skip
-        if len(body) < OFFLOAD_FROM_BYTES:  # the common request: on the loop, in one go
-            codec, decoded, rows, explain = decode_request(codec_module, incoming)
-            model = await self.model()
-            if check is not None:
-                check(model)
-            return answer_request(codec, decoded, rows, explain, model, settings.log_inputs_fraction)
-        to_thread = anyio.to_thread.run_sync
-        codec, decoded, rows, explain = await to_thread(decode_request, codec_module, incoming)
-        model = await self.model()
+        offload = len(body) >= OFFLOAD_FROM_BYTES  # the common request stays on the loop, in one go
+        codec, decoded, rows, explain = await _work(offload, decode_request, codec_module, incoming)
+        model = self.models.current() or await self.models.ready()  # no coroutine once a model is loaded
         if check is not None:
             check(model)
-        return await to_thread(answer_request, codec, decoded, rows, explain, model, settings.log_inputs_fraction)
+        return await _work(offload, answer_request, codec, decoded, rows, explain, model, settings.log_inputs_fraction)
+
+
+async def _work(offload: bool, work: Callable, *args: object):
+    """work(*args): in a worker thread when offload is set, else here on the event loop."""
+    return await anyio.to_thread.run_sync(work, *args) if offload else work(*args)
 
 
 def _large_request_slot() -> anyio.Semaphore:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .. import SERVICE_NAME, __version__
+from functools import partial
+
+from .. import SERVICE_NAME, __version__, codecs
 from ..domain import ISLANDS, LIMITS, MEASUREMENTS, SEXES
 from ..errors import NotFound
 from ..model.served import ServedModel
@@ -46,14 +48,14 @@ async def model_ready(app: App, call: Call) -> tuple[Response, dict]:
 async def infer(app: App, call: Call) -> tuple[Response, dict]:
     """Tensors in, through the one validation and predictor, tensors out (JSON, or binary where asked)."""
     _check_name(call.params["model"])
-    version = call.params.get("version")
-    return await app.predict(call, "v2", explain_query=False, check=lambda model: _check_version(model, version))
+    check = partial(_check_version, version=call.params.get("version"))  # the path's version, once the model is known
+    return await app.predict(call, codecs.BY_ROUTE["v2-infer"], explain_query=False, check=check)
 
 
 async def _served(app: App, call: Call) -> ServedModel:
     """The served model, if it is the model and version the path names."""
     _check_name(call.params["model"])
-    model = await app.model()
+    model = await app.models.ready()
     _check_version(model, call.params.get("version"))
     return model
 
