@@ -88,13 +88,8 @@ class ModelCache:
         model = self.current()
         return model if model is not None else self._cold_start()
 
-    def status(self) -> ModelStatus:
-        """The model (after a cold start if needed) and why it is degraded; ModelUnavailable when none."""
-        model = self.get()
-        return self._status(model)
-
-    async def ready_status(self) -> ModelStatus:
-        """status() without blocking the event loop on a cold start."""
+    async def status(self) -> ModelStatus:
+        """The model (after a cold start if needed, off the event loop) and why it is degraded."""
         return self._status(await self.ready())
 
     def _status(self, model: ServedModel) -> ModelStatus:

@@ -34,7 +34,7 @@ async def index(app: App, call: Call) -> tuple[Response, dict]:
 
 async def health(app: App, call: Call) -> tuple[Response, dict]:
     """GET /health: which model answers, from where, and whether it is degraded."""
-    status = await app.models.ready_status()
+    status = await app.models.status()
     body = info.health(status.model, status.degraded_reason, status.why)
     return json_answer(200, body, status.model.headers), {"model_version": status.model.version}
 

@@ -31,7 +31,7 @@ async def live(app: App, call: Call) -> tuple[Response, dict]:
 
 
 async def ready(app: App, call: Call) -> tuple[Response, dict]:
-    model = (await app.models.ready_status()).model  # a degraded model still answers: ready; none at all is a 503
+    model = (await app.models.status()).model  # a degraded model still answers: ready; none at all is a 503
     return json_answer(200, {"ready": True}, model.headers), {"model_version": model.version}
 
 
