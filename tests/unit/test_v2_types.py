@@ -6,8 +6,12 @@ And each leniency docs/v2.md names ("What the V2 surface refuses and what it acc
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from penguins.codecs import v2
+from penguins.codecs import v2, v2_types
+from penguins.errors import InvalidTensors
+from tests.support.strategies import examples, json_values
 from tools.examples import ADELIE
 
 INFER = f"/v2/models/{v2.MODEL_NAME}/infer"
@@ -162,3 +166,63 @@ def test_a_wrong_scalar_in_data_is_the_penguin_rules_422_as_in_post_predict(clie
     assert response.get_json()["error"] == (
         "bill_length_mm[0] must be a JSON number in millimetres, not a string ('39.1') (send it without quotes)"
     )
+
+
+# --- the quick check a valid request takes, held to the check that words the errors ---
+
+_PATHS = [  # where a mutation lands: a key at the top, in an input, in its parameters, in an output
+    (),
+    ("inputs", 4),
+    ("inputs", 4, "parameters"),
+    ("inputs", 0, "shape"),
+    ("parameters",),
+    ("outputs", 0),
+    ("outputs", 0, "parameters"),
+]
+_KEYS = ["id", "inputs", "outputs", "parameters", "name", "datatype", "shape", "data", "binary_data_size",
+         "binary_data_output", "binary_data", 0, 1]  # fmt: skip
+
+
+def _mutated(path: tuple, key: object, value: object) -> object:
+    body = request(outputs=[{"name": "species", "parameters": {"binary_data": False}}], parameters={})
+    body["inputs"][4]["parameters"] = {}
+    target = body
+    for step in path:
+        target = target[step]
+    if isinstance(target, list):
+        if isinstance(key, int):
+            target[key:key + 1] = [value]  # in place, or appended past the end
+    elif not isinstance(key, int):
+        target[key] = value
+    return body
+
+
+@pytest.mark.parametrize(("body", "loc", "must", "got"), [c[1:] for c in WRONG_TYPES], ids=[c[0] for c in WRONG_TYPES])
+def test_the_quick_check_passes_no_wrong_type(body, loc, must, got):
+    assert not v2_types._well_typed(body)
+    with pytest.raises(InvalidTensors):
+        v2_types.check_request(body)
+
+
+def test_the_quick_check_passes_a_valid_request_and_the_documented_leniencies_alike():
+    assert v2_types._well_typed(request())
+    assert v2_types._well_typed(request(id=None, parameters=None, outputs=None))
+    assert v2_types._well_typed(_mutated(("outputs", 0, "parameters"), "binary_data", True))
+
+
+def test_what_the_quick_check_passes_the_wording_check_passes_too(long_run):
+    """The quick check may send a valid request on to the wording check, never let a wrong type through."""
+    verdicts = []
+
+    @settings(max_examples=examples(long_run), deadline=None, suppress_health_check=list(HealthCheck))
+    @given(path=st.sampled_from(_PATHS), key=st.sampled_from(_KEYS), value=json_values)
+    def check(path, key, value):
+        body = _mutated(path, key, value)
+        passed = v2_types._well_typed(body)
+        verdicts.append(passed)
+        if passed:
+            v2_types._explain(body)  # raises if the quick check let a wrong type through
+
+    check()
+    # Both verdicts came up, so the test held the quick check on both sides.
+    assert any(verdicts) and not all(verdicts), (sum(verdicts), len(verdicts))

@@ -72,6 +72,60 @@ def _parameters(owner: dict, known: Mapping[str, type], prefix: str, loc: list) 
 
 def check_request(header: Any) -> None:
     """Every field's JSON type, at every depth; raises InvalidTensors (400) naming the first that is wrong."""
+    if not _well_typed(header):
+        _explain(header)
+
+
+def _well_typed(header: Any) -> bool:
+    """Whether every field has its JSON type: the same test as _explain's, in one pass that names nothing.
+
+    A valid request (the common one) is checked here alone: 2.5 us for tritonclient's six binary inputs
+    against 7.8 us through _explain's per-field calls. Anything it does not pass goes to _explain, which
+    finds the field and words the error; a test holds the two to the same verdict on every hostile body.
+    """
+    if type(header) is not dict or not _parameters_typed(header.get("parameters"), REQUEST_PARAMETERS):
+        return False
+    request_id, inputs, outputs = header.get("id"), header.get("inputs"), header.get("outputs")
+    if (request_id is not None and type(request_id) is not str) or type(inputs) is not list:
+        return False
+    for tensor in inputs:
+        if type(tensor) is not dict or type(tensor.get("name")) is not str or type(tensor.get("datatype")) is not str:
+            return False
+        shape = tensor.get("shape")
+        if type(shape) is not list or not _parameters_typed(tensor.get("parameters"), INPUT_PARAMETERS):
+            return False
+        for size in shape:
+            if type(size) is not int:
+                return False
+        if "data" in tensor:
+            data = tensor["data"]
+            if type(data) is not list or not (_all_numbers_or_all_text(data) or set(map(type, data)) <= _SCALARS):
+                return False
+    if outputs is not None:
+        if type(outputs) is not list:
+            return False
+        for output in outputs:
+            if type(output) is not dict or type(output.get("name")) is not str:
+                return False
+            if not _parameters_typed(output.get("parameters"), OUTPUT_PARAMETERS):
+                return False
+    return True
+
+
+def _parameters_typed(parameters: Any, known: Mapping[str, type]) -> bool:
+    if parameters is None:
+        return True
+    if type(parameters) is not dict:
+        return False
+    for name, kind in known.items():
+        value = parameters.get(name)
+        if value is not None and (type(value) is not kind):
+            return False
+    return True
+
+
+def _explain(header: Any) -> None:
+    """The field whose JSON type is wrong, at every depth, as an InvalidTensors (400) naming it."""
     if not isinstance(header, dict):
         raise _refuse("The inference request", [], "a JSON object with inputs (and optionally id, outputs)", header)
     _field(header, "id", str, "", [])
