@@ -24,6 +24,7 @@ import pytest
 from tests.support.deploy import DEPLOY_ARGS, PROJECT, REGION, clean_env, deploy, needs_gcloud, recorded_env
 from tests.support.fake_gcp import FakeGcp
 from tests.support.fake_gcp_run import RevisionServers, TrafficRouter, deployed, split
+from tests.support.id_tokens import mint
 from tests.support.paths import BUCKET, BUNDLED_MODEL, ROOT
 from tools.examples import SEED_EXAMPLES
 
@@ -69,6 +70,7 @@ class Project:
         self.router = TrafficRouter(fake, SERVICE)
         fake.log_page_size = 7  # a window's request lines come in pages, as Logging gives many
         fake.function_url = self.router.url
+        env["ID_TOKEN"] = mint(self.router.url)  # the service URL's audience, as deploy.sh mints it
         self.bugs: dict[int, str] = {}  # revision number -> what is wrong with it
         self.fault_flag = tmp_path / "release-bug-on"
         self.servers = RevisionServers(fake, tmp_path / "revisions", prepare=self._prepare)
@@ -316,7 +318,7 @@ def revisions(tmp_path):
 
 def test_validation_fails_a_candidate_that_answers_5xx(revisions):
     url = revisions("penguin-species-00002-bad", bug=True)
-    result = rollout_py("validate", url, env=clean_env(CANARY_BURST_REQUESTS="20", ROLLOUT_ID_TOKEN="t"))
+    result = rollout_py("validate", url, url, env=clean_env(CANARY_BURST_REQUESTS="20", ROLLOUT_ID_TOKEN="t"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "ok   /health is ok: model " in result.stdout  # up and healthy, yet every prediction fails
     assert "FAIL seed Adelie: HTTP 500, answered None" in result.stdout

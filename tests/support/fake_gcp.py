@@ -69,6 +69,8 @@ class FakeGcp:
     # serves a new revision (name, env, source zip, project, region); returns its URL
     start_revision: Callable[[str, dict, bytes | None, str, str], str] | None = None
     router_rounds: dict[str, int] = field(default_factory=dict)  # fake_gcp_run.TrafficRouter's credit
+    tag_fronts: dict[tuple[str, str], object] = field(default_factory=dict)  # (service, tag) -> its IamFront
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (URL, why) of every request the IAM fronts refused
     log_entries: list[dict] = field(default_factory=list)  # Logging LogEntry objects, as written
     # A --source deploy (tests/support/fake_gcp_build.py): the uploaded archives, repositories, builds, operations
     project_number: str = PROJECT_NUMBER
@@ -126,6 +128,8 @@ class FakeGcp:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        for front in self.tag_fronts.values():
+            front.stop()
 
     def env(self, config_dir: Path, token_file: Path) -> dict[str, str]:
         """The environment that points the real gcloud at this fake, isolated from the user's config."""
