@@ -30,7 +30,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.support.id_tokens import refusal
+from tests.support.id_tokens import GCLOUD_CLIENT_ID, refusal
 from tests.support.loopback_http import send_json
 from tools.procs import free_port, function_command, stop_process_group
 
@@ -441,15 +441,19 @@ UNAUTHORIZED_PAGE = b"""<html><head>
 <h2></h2>
 </body></html>
 """
-NOT_FOUND_PAGE = b"<html><head><title>404 Page not found</title></head><body><h1>Error: Page not found</h1></body></html>"
+NOT_FOUND_PAGE = b"<html><head><title>404 Page not found</title></head><body><h1>Error: Page not found</h1></body>"
 
 
 def accepted_audiences(fake, service_id: str) -> list[str]:
-    """The audiences the service accepts in an identity token: its URL (status.url) and its custom audiences."""
+    """The audiences the service accepts in an identity token: its URL (status.url), its custom audiences, gcloud's.
+
+    gcloud's client id is the aud of a user's `gcloud auth print-identity-token`, which Cloud Run accepts
+    from a principal with roles/run.invoker (every caller is one here).
+    """
     service = fake.run_services[service_id]
     url = service["status"].get("url") or fake.function_url
     custom = service["metadata"].get("annotations", {}).get(CUSTOM_AUDIENCES)
-    return [url, *(json.loads(custom) if custom else [])]
+    return [url, *(json.loads(custom) if custom else []), GCLOUD_CLIENT_ID]
 
 
 def _public(fake, service_id: str) -> bool:

@@ -1,4 +1,4 @@
-"""Identity tokens as Cloud Run's IAM front reads them: JWTs the tests mint, and the claims the fake checks.
+"""Identity tokens as Cloud Run's IAM front reads them (JWTs the tests mint, the claims the fake checks), and key files.
 
 No signature is made or checked (the fake trusts what the tests mint); the shape, the audience (aud) and the
 expiry (exp) are what Cloud Run refuses a request for, so those are real.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from pathlib import Path
 
 DEPLOYER = "deployer@test-project.iam.gserviceaccount.com"
 # The aud of a user account's `gcloud auth print-identity-token`: gcloud's own OAuth client id.
@@ -20,7 +21,7 @@ def _b64(data: bytes) -> str:
 
 
 def mint(audience: str, email: str = DEPLOYER, lifetime_s: int = 3600) -> str:
-    """A Google-shaped ID token (header.payload.signature) for this audience, valid for lifetime_s (negative: expired)."""
+    """A Google-shaped ID token (header.payload.signature) for audience, valid lifetime_s (negative: expired)."""
     now = int(time.time())
     header = {"alg": "RS256", "typ": "JWT", "kid": "fake"}
     payload = {"iss": "https://accounts.google.com", "aud": audience, "azp": email, "email": email,
@@ -55,3 +56,26 @@ def refusal(authorization: str, accepted: list[str]) -> str | None:
     if not set(audiences) & set(accepted):
         return f"the ID token's audience {payload.get('aud')!r} is not one of {accepted}"
     return None
+
+
+def service_account_key_file(
+    folder: Path, token_uri: str, email: str = "penguin-laptop@fake-project.iam.gserviceaccount.com"
+) -> Path:
+    """A key file as `gcloud iam service-accounts keys create` writes one (a throwaway RSA key), its token_uri given."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path = folder / "key.json"
+    info = {
+        "type": "service_account",
+        "project_id": email.split("@")[1].split(".")[0],
+        "private_key_id": "fake",
+        "private_key": pem.decode(),
+        "client_email": email,
+        "client_id": "1",
+        "token_uri": token_uri,
+    }
+    path.write_text(json.dumps(info))
+    return path
