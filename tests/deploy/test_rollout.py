@@ -24,7 +24,7 @@ import pytest
 from tests.support.deploy import DEPLOY_ARGS, PROJECT, REGION, clean_env, deploy, needs_gcloud, recorded_env
 from tests.support.fake_gcp import FakeGcp
 from tests.support.fake_gcp_run import RevisionServers, TrafficRouter, deployed, split, tag_url
-from tests.support.id_tokens import mint, service_account_key_file
+from tests.support.id_tokens import GCLOUD_CLIENT_ID, mint, service_account_key_file
 from tests.support.paths import BUCKET, BUNDLED_MODEL, ROOT
 from tools.examples import SEED_EXAMPLES
 
@@ -261,11 +261,13 @@ def test_the_token_gcloud_mints_as_a_service_account_is_for_the_service_url_and_
     assert result.returncode == 0, out
     [_, new] = project.revisions()
     assert f"Canary passed: 100% on {new}" in out and "smoke test passed" in out
-    # gcloud asked the token endpoint for ID tokens for the service URL only (never the tag's), and every
-    # request through the tag's front and the service's front was let through with them.
+    # gcloud asked its token endpoint for the service URL's audience (and, as it does on every refresh of a
+    # service account, for its own client id), never the tag's; both fronts let through that token only.
     audiences = {grant["target_audience"] for grant in project.fake.token_grants if "target_audience" in grant}
-    assert audiences == {project.router.url}
-    assert (SERVICE, "candidate") in project.fake.tag_fronts and project.fake.refused == []
+    assert audiences == {project.router.url, GCLOUD_CLIENT_ID}
+    tag_front = project.fake.tag_fronts[(SERVICE, "candidate")].url
+    assert {url for url, _ in project.fake.admitted} == {tag_front, project.router.url}
+    assert {aud for _, aud in project.fake.admitted} == {project.router.url} and project.fake.refused == []
     assert "golden set: 59/59 right" in out
 
 

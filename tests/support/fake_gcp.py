@@ -71,6 +71,7 @@ class FakeGcp:
     router_rounds: dict[str, int] = field(default_factory=dict)  # fake_gcp_run.TrafficRouter's credit
     tag_fronts: dict[tuple[str, str], object] = field(default_factory=dict)  # (service, tag) -> its IamFront
     refused: list[tuple[str, str]] = field(default_factory=list)  # (URL, why) of every request the IAM fronts refused
+    admitted: list[tuple[str, str]] = field(default_factory=list)  # (URL, the token's aud) of every one let through
     token_grants: list[dict] = field(default_factory=list)  # the claims of every assertion sent to the token endpoint
     log_entries: list[dict] = field(default_factory=list)  # Logging LogEntry objects, as written
     # A --source deploy (tests/support/fake_gcp_build.py): the uploaded archives, repositories, builds, operations

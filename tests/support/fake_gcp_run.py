@@ -30,7 +30,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.support.id_tokens import GCLOUD_CLIENT_ID, refusal
+from tests.support.id_tokens import GCLOUD_CLIENT_ID, claims, refusal
 from tests.support.loopback_http import send_json
 from tools.procs import free_port, function_command, stop_process_group
 
@@ -486,6 +486,8 @@ class IamFront:
                     page = UNAUTHORIZED_PAGE % self.path.split("?")[0].encode()
                     send_json(self, 401, page, "text/html; charset=UTF-8")
                     return
+                if not public:
+                    fake.admitted.append((front.url, claims(self.headers["Authorization"].split(" ", 1)[1])["aud"]))
                 url = target()
                 if url is None:  # a tag no longer on any revision
                     send_json(self, 404, NOT_FOUND_PAGE, "text/html; charset=UTF-8")
