@@ -248,6 +248,9 @@ smoke_test() {  # GET $url/health, then POST the seed Adelie to $url/predict; ex
     if ((status != 0)) && [[ $CODE == 000 || -z $CODE ]]; then
       smoke_fail "$1 $url$2 got no answer (curl exit $status)"
     fi
+    if [[ $CODE == 401 || $CODE == 403 ]]; then  # Cloud Run's front answered (an HTML page), not the function
+      smoke_fail "$1 $url$2 refused the identity token (HTTP $CODE): its audience must be $url (with ID_TOKEN unset, deploy.sh mints one with gcloud auth print-identity-token --audiences=$url) and its principal must hold roles/run.invoker on $FUNCTION_NAME"
+    fi
   }
   smoke_fail() { printf 'SMOKE TEST FAILED: %s\n' "$*" >&2; exit 1; }
 

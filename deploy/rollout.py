@@ -7,6 +7,7 @@ Standard library only. Thresholds come from the environment, where deploy/rollou
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime
 import json
 import math
@@ -162,9 +163,61 @@ def check_burst(report: Report, url: str) -> None:
     report.check(latency <= bound, f"burst p95 {latency:.0f} ms (CANARY_BURST_MAX_P95_MS {bound:.0f})")
 
 
+REFUSED = 4  # validate's exit status when the tagged URL refused the identity token: nothing else was checked
+
+
+def token_claims(token: str) -> dict | None:
+    """The claims of an identity token (a JWT), read, not verified; None when it is not one."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def token_problem(token: str) -> str:
+    """What the identity token Cloud Run refused says of itself."""
+    claims = token_claims(token) if token else None
+    if not token:
+        return "no token was sent"
+    if claims is None:
+        return "the token is not an ID token (a JWT; an access token from gcloud auth print-access-token is refused)"
+    expired_s = time.time() - float(claims.get("exp", 0))
+    if expired_s >= 0:
+        return f"it expired {expired_s:.0f} s ago"
+    return f"its audience (aud) is {claims.get('aud')!r}"
+
+
+def refused(answer: Answer, url: str, service_url: str) -> str | None:
+    """One sentence when Cloud Run's front refused the token (401, 403: an HTML page, not the function); else None."""
+    token = os.environ.get("ROLLOUT_ID_TOKEN", "")
+    if answer.status == 401:
+        return (
+            f"the candidate's URL {url} refused the identity token: 401 Unauthorized, {token_problem(token)}; "
+            f"the token's audience must be the service URL {service_url} (deploy.sh mints one with gcloud auth "
+            f"print-identity-token --audiences={service_url} when ID_TOKEN is unset; a service account can, and a "
+            "user's login gets gcloud's own audience, which Cloud Run accepts from a principal with roles/run.invoker)"
+        )
+    if answer.status == 403:
+        email = (token_claims(token) or {}).get("email", "")
+        member = ("serviceAccount:" if email.endswith("gserviceaccount.com") else "user:") + (email or "EMAIL")
+        return (
+            f"the candidate's URL {url} refused the identity token: 403 Forbidden, so {email or 'its principal'} may "
+            f"not invoke the service: grant it with gcloud run services add-iam-policy-binding SERVICE "
+            f"--member={member} --role=roles/run.invoker, or run deploy.sh as one who holds that role"
+        )
+    return None
+
+
 def validate(args: argparse.Namespace) -> int:
     """Validation of the candidate through its tagged URL, before it gets any traffic."""
     report = Report()
+    first = call(args.url, "/health")
+    sentence = refused(first, args.url, args.service_url)
+    if sentence:
+        report.check(False, sentence)
+        return REFUSED
     check_health(report, args.url)
     check_seed_examples(report, args.url)
     check_golden(report, args.url)
@@ -417,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, handler, arguments in (
         ("now", None, []),
-        ("validate", validate, ["url"]),
+        ("validate", validate, ["url", "service_url"]),
         ("smoke", smoke, ["url"]),
         ("load", load, ["url", "seconds"]),
         ("window", window, ["entries", "candidate", "stable"]),

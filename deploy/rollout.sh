@@ -82,13 +82,15 @@ rollout_tmp() {  # a private folder for what gcloud prints, removed at exit
   [[ -n $ROLLOUT_DIR ]] || ROLLOUT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rollout.XXXXXX")
 }
 
-rollout_token() {  # ROLLOUT_ID_TOKEN for the canary's requests to URL: ID_TOKEN, else gcloud's (never printed)
+rollout_token() {  # ROLLOUT_ID_TOKEN for requests to the service URL and its tags: ID_TOKEN, else gcloud's (never printed)
   if [[ -n ${ID_TOKEN:-} ]]; then
     ROLLOUT_ID_TOKEN=$ID_TOKEN
   else
-    # A service account's token needs the URL as its audience; a user's token must not name one.
-    ROLLOUT_ID_TOKEN=$(gcloud auth print-identity-token --audiences="$1" 2>/dev/null || gcloud auth print-identity-token) ||
-      die "no identity token for the canary's requests: run: gcloud auth login (or set ID_TOKEN)"
+    # One token for the service URL and the candidate's tag URL: its audience is the SERVICE's URL, which Cloud
+    # Run documents as accepted (a tag URL as an audience is not documented). A service account can mint it;
+    # a user's token cannot name an audience (gcloud's own), and Cloud Run accepts it from a run.invoker.
+    ROLLOUT_ID_TOKEN=$(gcloud auth print-identity-token --audiences="$1" 2>/dev/null || gcloud auth print-identity-token 2>/dev/null) ||
+      die "no identity token for the requests to $1: gcloud auth print-identity-token failed with --audiences=$1 (a service account) and without it (a user), so run gcloud auth login (or activate a service account), or set ID_TOKEN to a token whose audience is $1"
   fi
   export ROLLOUT_ID_TOKEN
 }
@@ -115,6 +117,8 @@ rollout_preflight() {
     show gcloud run services list --project "$PROJECT" --region "$REGION" --format=json
     echo "Stops here, before anything changes, when $REGION has no Cloud Run, when $FUNCTION_NAME was made by"
     echo "gcloud functions deploy (Cloud Functions manages it), or when an earlier canary left its '$CANARY_TAG' tag."
+    echo "On an existing function, the canary's identity token (its audience: the service URL), or a stop here without one:"
+    show gcloud auth print-identity-token "--audiences=https://$FUNCTION_NAME-PROJECT_NUMBER.$REGION.run.app"
     return
   fi
   local available
@@ -131,6 +135,11 @@ rollout_preflight() {
   fi
   if [[ $SERVICE_EXISTS == true ]]; then
     echo "$FUNCTION_NAME serves from $SERVING_SPLIT; no canary left over, not managed by Cloud Functions"
+    # The canary's requests need an identity token: without one, stop here, before anything changes.
+    if [[ $CANARY == true && -n $STABLE_REVISION ]]; then
+      rollout_token "$SERVICE_URL"
+      echo "the canary's identity token: $([[ -n ${ID_TOKEN:-} ]] && echo "ID_TOKEN's" || echo "minted by gcloud for $SERVICE_URL")"
+    fi
   else
     echo "no service $FUNCTION_NAME in $REGION yet: the deploy creates it"
   fi
@@ -205,10 +214,17 @@ canary() {
   local tag_url
   tag_url=$("$PYTHON" "$ROLLOUT_PY" tag-url "$CANARY_TAG" "$ROLLOUT_DIR/service.json") || rollout_fail "no URL for the tag"
   echo "new revision $ROLLOUT_CANDIDATE, 0% of the traffic (read back), tagged URL: $tag_url"
-  rollout_token "$SERVICE_URL"
 
-  canary_line "Validating $ROLLOUT_CANDIDATE through $tag_url (health, the seed's examples, the golden set, a burst)"
-  "$PYTHON" "$ROLLOUT_PY" validate "$tag_url" | tee "$ROLLOUT_DIR/report.txt" || rollout_fail "validation of $ROLLOUT_CANDIDATE"
+  canary_line "Validating $ROLLOUT_CANDIDATE through $tag_url (the token for $SERVICE_URL accepted, health, the seed's examples, the golden set, a burst)"
+  verdict=0
+  "$PYTHON" "$ROLLOUT_PY" validate "$tag_url" "$SERVICE_URL" | tee "$ROLLOUT_DIR/report.txt" || verdict=$?
+  if ((verdict == 4)); then  # the tag's URL refused the token: that sentence is the whole story
+    local sentence
+    sentence=$(sed -n 's/^ *FAIL //p' "$ROLLOUT_DIR/report.txt")
+    rm -f "$ROLLOUT_DIR/report.txt"
+    rollout_fail "$sentence"
+  fi
+  ((verdict == 0)) || rollout_fail "validation of $ROLLOUT_CANDIDATE"
 
   for percent in "${CANARY_PERCENTS[@]}"; do
     if ((percent == 100)); then
@@ -223,6 +239,7 @@ canary() {
       verify_traffic "$ROLLOUT_CANDIDATE=$percent,$ROLLOUT_STABLE=$((100 - percent))" "$CANARY_TAG=$ROLLOUT_CANDIDATE" ||
         rollout_fail "the step to $percent% did not end as asked"
     fi
+    rollout_token "$SERVICE_URL"  # afresh each window: an ID token lives an hour, long windows outlast it
     start=$("$PYTHON" "$ROLLOUT_PY" now)
     "$PYTHON" "$ROLLOUT_PY" load "$SERVICE_URL" "$CANARY_INTERVAL"
     end=$("$PYTHON" "$ROLLOUT_PY" now)
@@ -301,8 +318,8 @@ rollout_dry_run() {  # the whole flow, with placeholders for what only gcloud ca
   "$deploy_function" --no-traffic --tag "$CANARY_TAG"
   canary_line "Read the traffic back: the split as before, NEW_REVISION at 0% with the tag; anything else stops here"
   show "${describe[@]}"
-  canary_line "Validate through $tag_url with an identity token: /health not degraded, the seed's 3 examples, golden/penguins.json at >= $CANARY_MIN_GOLDEN_ACCURACY, $CANARY_BURST_REQUESTS requests with zero 5xx and p95 <= ${CANARY_BURST_MAX_P95_MS} ms"
-  show "$PYTHON" "$ROLLOUT_PY" validate "$tag_url"
+  canary_line "Validate through $tag_url with the identity token minted for $url (refused: stop, one sentence): /health not degraded, the seed's 3 examples, golden/penguins.json at >= $CANARY_MIN_GOLDEN_ACCURACY, $CANARY_BURST_REQUESTS requests with zero 5xx and p95 <= ${CANARY_BURST_MAX_P95_MS} ms"
+  show "$PYTHON" "$ROLLOUT_PY" validate "$tag_url" "$url"
   for percent in "${CANARY_PERCENTS[@]}"; do
     if ((percent == 100)); then
       canary_line "Step: 100% on NEW_REVISION, tag removed, read back, then a last window"

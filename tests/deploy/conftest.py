@@ -6,6 +6,7 @@ import pytest
 
 from tests.support.deploy import clean_env
 from tests.support.fake_gcp import FakeGcp
+from tests.support.id_tokens import mint
 from tests.support.paths import BUCKET
 
 
@@ -19,7 +20,9 @@ def cloud(gcs, tmp_path):
     def start(function_url: str) -> tuple[FakeGcp, dict[str, str]]:
         fake = FakeGcp(function_url).start()
         fakes.append(fake)
-        env = clean_env(**fake.env(tmp_path / "gcloud-config", token), ID_TOKEN="fake-token", SMOKE_RETRIES="0")
+        # An identity token for the service's URL, as deploy.sh mints one (the fake's IAM fronts check its audience)
+        id_token = mint(function_url)
+        env = clean_env(**fake.env(tmp_path / "gcloud-config", token), ID_TOKEN=id_token, SMOKE_RETRIES="0")
         return fake, env  # STORAGE_EMULATOR_HOST (gcs) is in os.environ: the model goes to fake-gcs-server
 
     yield start

@@ -442,13 +442,13 @@ WRONG_ANSWERS = pytest.mark.parametrize(
 )
 
 
-def assert_smoke_failed_loudly(result: subprocess.CompletedProcess, wrong_function) -> None:
+def assert_smoke_failed_loudly(result: subprocess.CompletedProcess, wrong_function, token: str) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "SMOKE TEST FAILED" in result.stderr and f"{wrong_function.url}/predict" in result.stderr
     assert "Gentoo" in result.stderr or "boom" in result.stderr  # the answer it got
     # Both requests carried the identity token (from ID_TOKEN), which never appeared in the output.
-    assert wrong_function.authorizations == ["Bearer fake-token"] * 2
-    assert "fake-token" not in result.stdout + result.stderr
+    assert wrong_function.authorizations == [f"Bearer {token}"] * 2
+    assert token not in result.stdout + result.stderr
 
 
 @needs_gcloud
@@ -457,7 +457,7 @@ def test_the_smoke_command_against_a_wrong_answer_fails_loudly(cloud, wrong_func
     fake, env = cloud(wrong_function.url)
     deployed(fake, PROJECT, REGION, SERVICE, {})  # deployed, answering wrongly
     result = deploy("smoke", "--project", PROJECT, "--region", REGION, env=env)
-    assert_smoke_failed_loudly(result, wrong_function)
+    assert_smoke_failed_loudly(result, wrong_function, env["ID_TOKEN"])
     assert f"URL: {wrong_function.url}" in result.stdout
     assert [c.method for c in fake.calls] == ["GET"]  # gcloud run services describe: nothing is changed
 
@@ -468,7 +468,7 @@ def test_the_smoke_command_against_a_wrong_answer_fails_loudly(cloud, wrong_func
 def test_a_smoke_test_against_a_wrong_answer_fails_loudly(cloud, wrong_function):
     _, env = cloud(wrong_function.url)
     result = deploy(*DEPLOY_ARGS, env=env)
-    assert_smoke_failed_loudly(result, wrong_function)
+    assert_smoke_failed_loudly(result, wrong_function, env["ID_TOKEN"])
 
 
 @needs_gcloud

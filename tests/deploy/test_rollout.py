@@ -23,7 +23,8 @@ import pytest
 
 from tests.support.deploy import DEPLOY_ARGS, PROJECT, REGION, clean_env, deploy, needs_gcloud, recorded_env
 from tests.support.fake_gcp import FakeGcp
-from tests.support.fake_gcp_run import RevisionServers, TrafficRouter, deployed, split
+from tests.support.fake_gcp_run import RevisionServers, TrafficRouter, deployed, split, tag_url
+from tests.support.id_tokens import GCLOUD_CLIENT_ID, mint, service_account_key_file
 from tests.support.paths import BUCKET, BUNDLED_MODEL, ROOT
 from tools.examples import SEED_EXAMPLES
 
@@ -69,6 +70,7 @@ class Project:
         self.router = TrafficRouter(fake, SERVICE)
         fake.log_page_size = 7  # a window's request lines come in pages, as Logging gives many
         fake.function_url = self.router.url
+        env["ID_TOKEN"] = mint(self.router.url)  # the service URL's audience, as deploy.sh mints it
         self.bugs: dict[int, str] = {}  # revision number -> what is wrong with it
         self.fault_flag = tmp_path / "release-bug-on"
         self.servers = RevisionServers(fake, tmp_path / "revisions", prepare=self._prepare)
@@ -162,6 +164,8 @@ def assert_passed_every_step(project: Project, result: subprocess.CompletedProce
         ({new: 100}, {}),  # the last step removes the tag
     ]
     assert project.split_now() == {new: 100} and project.tags_now() == []
+    # Validated through the tag's own front with the token minted for the service URL: nothing was refused.
+    assert (SERVICE, "candidate") in project.fake.tag_fronts and project.fake.refused == []
     assert "golden set: 59/59 right" in out and "seed Gentoo: HTTP 200, answered Gentoo" in out
     assert "FAIL" not in out and f"Canary passed: 100% on {new}" in out and "smoke test passed" in out
     # Each change was read back: after the deploy, and after each of the three steps.
@@ -210,6 +214,77 @@ def test_a_platform_that_moves_traffic_unasked_is_caught_and_the_split_restored(
     assert f"ok   traffic read back: {old} 100%, no tags" in out  # the restored split, read back too
     assert f"Rolled back: {old}=100 of the traffic (read back), as before the deploy. The new revision {new}" in out
     assert "Validating" not in out and project.fake.find("POST", "logging") == []  # stopped before any request
+
+
+@needs_gcloud
+@pytest.mark.timeout(600)
+def test_a_token_minted_for_the_tag_url_is_refused_and_the_canary_stops_before_any_traffic_moves(project):
+    """Cloud Run documents the service URL as an accepted audience, not a tag's URL: a token for the tag is refused."""
+    old = project.stable
+    candidate_url = tag_url(project.fake, SERVICE, "candidate")  # the URL the tag will get, known in advance here
+    project.env["ID_TOKEN"] = mint(candidate_url)
+    result = run_deploy(project, "--canary-interval", "1")
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    [_, new] = project.revisions()
+    [failed] = [line for line in result.stderr.splitlines() if line.startswith("CANARY FAILED")]
+    assert failed == (
+        f"CANARY FAILED: the candidate's URL {candidate_url} refused the identity token: 401 Unauthorized, its "
+        f"audience (aud) is '{candidate_url}'; the token's audience must be the service URL {project.router.url} "
+        f"(deploy.sh mints one with gcloud auth print-identity-token --audiences={project.router.url} when ID_TOKEN "
+        "is unset; a service account can, and a user's login gets gcloud's own audience, which Cloud Run accepts "
+        "from a principal with roles/run.invoker)"
+    )
+    assert "FAIL" not in result.stderr.replace(failed, "")  # that one sentence, no HTML, no other checks' noise
+    assert project.traffic_puts() == [
+        ({old: 100}, {"candidate": new}),  # the deploy: 0%, tagged
+        ({old: 100}, {}),  # the tag it added removed; the split it never changed, as it was
+    ]
+    assert project.split_now() == {old: 100} and project.tags_now() == []
+    assert f"ok   traffic read back: {old} 100%, no tags" in out
+    assert [url for url, _ in project.fake.refused] == [candidate_url]  # stopped at the first refusal
+    requests = [e for e in project.fake.log_entries if "httpRequest" in e]
+    assert [e for e in requests if e["resource"]["labels"]["revision_name"] == new] == []  # it reached no revision
+    assert project.fake.find("POST", "logging") == [] and "smoke test passed" not in out
+
+
+@needs_gcloud
+@pytest.mark.timeout(800)
+def test_the_token_gcloud_mints_as_a_service_account_is_for_the_service_url_and_passes_both_urls(project, tmp_path):
+    """No ID_TOKEN: the real gcloud mints it from a service account's key file whose token_uri is the fake's."""
+    token_uri = f"{project.fake.url}/token"
+    key = service_account_key_file(tmp_path, token_uri, email="deployer@test-project.iam.gserviceaccount.com")
+    del project.env["ID_TOKEN"], project.env["CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"]
+    project.env.update(CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE=str(key), CLOUDSDK_AUTH_TOKEN_HOST=token_uri)
+    result = run_deploy(project, "--canary-interval", "1", "--canary-steps", "100")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    [_, new] = project.revisions()
+    assert f"Canary passed: 100% on {new}" in out and "smoke test passed" in out
+    # gcloud asked its token endpoint for the service URL's audience (and, as it does on every refresh of a
+    # service account, for its own client id), never the tag's; both fronts let through that token only.
+    audiences = {grant["target_audience"] for grant in project.fake.token_grants if "target_audience" in grant}
+    assert audiences == {project.router.url, GCLOUD_CLIENT_ID}
+    tag_front = project.fake.tag_fronts[(SERVICE, "candidate")].url
+    assert {url for url, _ in project.fake.admitted} == {tag_front, project.router.url}
+    assert {aud for _, aud in project.fake.admitted} == {project.router.url} and project.fake.refused == []
+    assert "golden set: 59/59 right" in out
+
+
+@needs_gcloud
+def test_no_identity_token_stops_the_deploy_before_anything_changes(project):
+    """ID_TOKEN unset and gcloud logged in with an access token only: print-identity-token fails both ways."""
+    del project.env["ID_TOKEN"]
+    result = run_deploy(project)
+    assert result.returncode == 1, result.stdout + result.stderr
+    url = project.router.url
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: no identity token for the requests to {url}: gcloud auth print-identity-token failed with "
+        f"--audiences={url} (a service account) and without it (a user), so run gcloud auth login (or activate a "
+        f"service account), or set ID_TOKEN to a token whose audience is {url}"
+    )
+    assert [c for c in project.fake.calls if c.method != "GET" and c.api != "serviceusage"] == []  # nothing changed
+    assert len(project.revisions()) == 1 and "Publishing the model" not in result.stdout
 
 
 @needs_gcloud
@@ -316,7 +391,7 @@ def revisions(tmp_path):
 
 def test_validation_fails_a_candidate_that_answers_5xx(revisions):
     url = revisions("penguin-species-00002-bad", bug=True)
-    result = rollout_py("validate", url, env=clean_env(CANARY_BURST_REQUESTS="20", ROLLOUT_ID_TOKEN="t"))
+    result = rollout_py("validate", url, url, env=clean_env(CANARY_BURST_REQUESTS="20", ROLLOUT_ID_TOKEN="t"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "ok   /health is ok: model " in result.stdout  # up and healthy, yet every prediction fails
     assert "FAIL seed Adelie: HTTP 500, answered None" in result.stdout

@@ -30,6 +30,7 @@ from penguins.model.store import GcsLocation
 from tests.support.fake_metadata import FakeMetadata
 from tests.support.fault_proxy import FaultProxy
 from tests.support.gcs import URI, wait_for
+from tests.support.id_tokens import service_account_key_file
 from tests.support.paths import BUCKET, BUNDLED_MODEL, ROOT
 from tools.examples import ADELIE
 from tools.procs import free_port
@@ -271,27 +272,6 @@ def test_which_credentials_each_place_gets(metadata):
     started = time.monotonic()
     assert isinstance(token_source({"GCE_METADATA_IP": closed}), AdcTokens)  # a laptop: nothing answers
     assert time.monotonic() - started < gcs_reader.PROBE_TIMEOUT_SECONDS + 0.2
-
-
-def service_account_key_file(folder, token_uri: str):
-    """An ADC key file as `gcloud iam service-accounts keys create` writes one, its token_uri on loopback."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    path = folder / "key.json"
-    info = {
-        "type": "service_account",
-        "project_id": "fake-project",
-        "private_key_id": "fake",
-        "private_key": pem.decode(),
-        "client_email": "penguin-laptop@fake-project.iam.gserviceaccount.com",
-        "client_id": "1",
-        "token_uri": token_uri,
-    }
-    path.write_text(json.dumps(info))
-    return path
 
 
 def test_the_fallback_reads_with_application_default_credentials(gcs, proxy, metadata, tmp_path, monkeypatch):

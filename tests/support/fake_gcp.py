@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.support import fake_gcp_bigquery, fake_gcp_build, fake_gcp_run
+from tests.support import fake_gcp_bigquery, fake_gcp_build, fake_gcp_run, id_tokens
 from tests.support.discovery import check_exchange
 from tests.support.fake_gcp_monitoring import ROUTES as MONITORING_ROUTES
 from tests.support.loopback_http import send_json
@@ -69,6 +69,10 @@ class FakeGcp:
     # serves a new revision (name, env, source zip, project, region); returns its URL
     start_revision: Callable[[str, dict, bytes | None, str, str], str] | None = None
     router_rounds: dict[str, int] = field(default_factory=dict)  # fake_gcp_run.TrafficRouter's credit
+    tag_fronts: dict[tuple[str, str], object] = field(default_factory=dict)  # (service, tag) -> its IamFront
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (URL, why) of every request the IAM fronts refused
+    admitted: list[tuple[str, str]] = field(default_factory=list)  # (URL, the token's aud) of every one let through
+    token_grants: list[dict] = field(default_factory=list)  # the claims of every assertion sent to the token endpoint
     log_entries: list[dict] = field(default_factory=list)  # Logging LogEntry objects, as written
     # A --source deploy (tests/support/fake_gcp_build.py): the uploaded archives, repositories, builds, operations
     project_number: str = PROJECT_NUMBER
@@ -126,6 +130,8 @@ class FakeGcp:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        for front in self.tag_fronts.values():
+            front.stop()
 
     def env(self, config_dir: Path, token_file: Path) -> dict[str, str]:
         """The environment that points the real gcloud at this fake, isolated from the user's config."""
@@ -191,6 +197,8 @@ class FakeGcp:
             api, path = "bigquery", url.path.removeprefix("/bigquery")
         elif url.path.startswith("/v1/projects/") and "/connections" in url.path:  # the Connection API's
             api, path = "bigqueryconnection", url.path
+        if url.path == "/token":  # OAuth 2.0's token endpoint: a service account key file's token_uri points here
+            api, path = "oauth2", url.path
         if url.path.startswith("/upload/storage/v1/"):  # a media upload: storage's upload path, off the override's
             api, path = "storage-upload", url.path.removeprefix("/upload/storage/v1")
         body: object = None
@@ -212,7 +220,7 @@ class FakeGcp:
             request = call.body
             status, answer = self._route(call)
             if (
-                call.handled and call.api != "bigquery-discovery"
+                call.handled and call.api not in ("bigquery-discovery", "oauth2")  # no discovery document for these
             ):  # held to Google's own definition of the method (tests/support/discovery.py)
                 self.schema_errors += check_exchange(call.api, call.method, call.path, request, status, answer)
         raw_answer = answer["$raw"] if isinstance(answer, dict) and "$raw" in answer else json.dumps(answer).encode()
@@ -228,6 +236,17 @@ class FakeGcp:
                 return handler(self, call, *match.groups())
         call.handled = False
         return _error(404, f"the fake has no route for {call}")
+
+    # OAuth 2.0 (a service account's JWT grant, as google-auth sends it for gcloud)
+
+    def _token(self, call):
+        """An access token, or an ID token when the signed assertion asks for a target_audience (--audiences)."""
+        form = urllib.parse.parse_qs(call.body.decode() if isinstance(call.body, bytes) else "")
+        claims = id_tokens.claims(form.get("assertion", [""])[0]) or {}
+        self.token_grants.append(claims)
+        if claims.get("target_audience"):
+            return 200, {"id_token": id_tokens.mint(claims["target_audience"], email=claims.get("iss", ""))}
+        return 200, {"access_token": "fake-access-token", "expires_in": 3600, "token_type": "Bearer"}
 
     # serviceusage v1
 
@@ -338,6 +357,7 @@ def _error(code: int, message: str) -> tuple[int, dict]:
 
 LOC = r"projects/[^/]+/locations/[^/]+"
 ROUTES = [  # (method, API, path regex, handler(fake, call, *groups))
+    ("POST", "oauth2", r"/token", FakeGcp._token),
     ("POST", "serviceusage", r"/v1/projects/([^/]+)/services:batchEnable", FakeGcp._batch_enable),
     ("GET", "serviceusage", r"/v1/projects/([^/]+)/services/([^/]+)", FakeGcp._service),
     ("GET", "serviceusage", r"/v1/(operations/[^/]+)", FakeGcp._service_operation),

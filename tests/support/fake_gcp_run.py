@@ -6,6 +6,8 @@ a URL: by default the fake's function_url, or, with FakeGcp.start_revision set (
 functions-framework server running the source gcloud uploaded. The service URL is a TrafficRouter that
 forwards each request to a revision by the current split, and entries:list answers from the revision
 servers' real request lines, stamped as they were written, as Cloud Run's logging agent does.
+The service URL and every tag's URL are IamFronts: a request without an identity token whose audience the
+service accepts (its status.url, or a custom audience) gets Cloud Run's 401 page and reaches no revision.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.support.id_tokens import GCLOUD_CLIENT_ID, claims, refusal
 from tests.support.loopback_http import send_json
 from tools.procs import free_port, function_command, stop_process_group
 
@@ -140,7 +143,7 @@ def _reconciled(fake, service: dict) -> dict:
     for target in service["spec"]["traffic"]:
         resolved = {**target, "revisionName": latest if target.get("latestRevision") else target["revisionName"]}
         if target.get("tag"):
-            resolved["url"] = fake.revision_urls[resolved["revisionName"]]
+            resolved["url"] = tag_url(fake, name, target["tag"])
         traffic.append(resolved)
     router_url = fake.function_url
     service["status"].update(
@@ -424,14 +427,46 @@ ROUTES = [  # registered in fake_gcp.ROUTES: (method, API, path regex, handler(f
 ]
 
 
-# --- the service URL: the split, as Cloud Run applies it ---
+# --- the service's URLs: Cloud Run's IAM front, then the split (the service URL) or one revision (a tag's URL) ---
+
+CUSTOM_AUDIENCES = "run.googleapis.com/custom-audiences"  # a service's extra accepted audiences, a JSON list
+# What Google's front end answers a refused identity token with: an HTML page, not JSON.
+UNAUTHORIZED_PAGE = b"""<html><head>
+<meta http-equiv="content-type" content="text/html;charset=utf-8">
+<title>401 Unauthorized</title>
+</head>
+<body text=#000000 bgcolor=#ffffff>
+<h1>Error: Unauthorized</h1>
+<h2>Your client does not have permission to the requested URL <code>%s</code>.</h2>
+<h2></h2>
+</body></html>
+"""
+NOT_FOUND_PAGE = b"<html><head><title>404 Page not found</title></head><body><h1>Error: Page not found</h1></body>"
 
 
-class TrafficRouter:
-    """The service's URL: forwards each request to a revision by the current split (smooth weighted round-robin)."""
+def accepted_audiences(fake, service_id: str) -> list[str]:
+    """The audiences the service accepts in an identity token: its URL (status.url), its custom audiences, gcloud's.
 
-    def __init__(self, fake, service_id: str):
-        router = self
+    gcloud's client id is the aud of a user's `gcloud auth print-identity-token`, which Cloud Run accepts
+    from a principal with roles/run.invoker (every caller is one here).
+    """
+    service = fake.run_services[service_id]
+    url = service["status"].get("url") or fake.function_url
+    custom = service["metadata"].get("annotations", {}).get(CUSTOM_AUDIENCES)
+    return [url, *(json.loads(custom) if custom else []), GCLOUD_CLIENT_ID]
+
+
+def _public(fake, service_id: str) -> bool:
+    """allUsers holds roles/run.invoker (--allow-unauthenticated): no token is asked for."""
+    bindings = fake.run_policies.get(service_id, {}).get("bindings", [])
+    return any(b.get("role") == "roles/run.invoker" and "allUsers" in b.get("members", []) for b in bindings)
+
+
+class IamFront:
+    """One URL of the service: refuses what Cloud Run's IAM front refuses (401), forwards the rest to target()."""
+
+    def __init__(self, fake, service_id: str, target: Callable[[], str | None]):
+        front = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -442,8 +477,23 @@ class TrafficRouter:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                target = urllib.parse.urlsplit(router.pick(fake, service_id))
-                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                with fake._lock:
+                    accepted = accepted_audiences(fake, service_id)
+                    public = _public(fake, service_id)
+                reason = None if public else refusal(self.headers.get("Authorization", ""), accepted)
+                if reason:
+                    fake.refused.append((front.url, reason))
+                    page = UNAUTHORIZED_PAGE % self.path.split("?")[0].encode()
+                    send_json(self, 401, page, "text/html; charset=UTF-8")
+                    return
+                if not public:
+                    fake.admitted.append((front.url, claims(self.headers["Authorization"].split(" ", 1)[1])["aud"]))
+                url = target()
+                if url is None:  # a tag no longer on any revision
+                    send_json(self, 404, NOT_FOUND_PAGE, "text/html; charset=UTF-8")
+                    return
+                upstream_url = urllib.parse.urlsplit(url)
+                upstream = http.client.HTTPConnection(upstream_url.hostname, upstream_url.port, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 upstream.request(self.command, self.path, body=body, headers=headers)
                 response = upstream.getresponse()
@@ -458,6 +508,17 @@ class TrafficRouter:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class TrafficRouter(IamFront):
+    """The service's URL: forwards each request to a revision by the current split (smooth weighted round-robin)."""
+
+    def __init__(self, fake, service_id: str):
+        super().__init__(fake, service_id, lambda: self.pick(fake, service_id))
+
     @staticmethod
     def pick(fake, service_id: str) -> str:
         with fake._lock:
@@ -469,9 +530,22 @@ class TrafficRouter:
             credit[chosen] -= 100
             return fake.revision_urls[chosen]
 
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+
+def tag_url(fake, service_id: str, tag: str) -> str:
+    """The URL of a tag (TAG---SERVICE on Cloud Run): a front of its own, so the token is checked there too."""
+    front = fake.tag_fronts.get((service_id, tag))
+    if front is None:
+        front = fake.tag_fronts[(service_id, tag)] = IamFront(fake, service_id, lambda: _tagged(fake, service_id, tag))
+    return front.url
+
+
+def _tagged(fake, service_id: str, tag: str) -> str | None:
+    """The URL of the revision that carries the tag now (None: no revision does)."""
+    with fake._lock:
+        for target in fake.run_services[service_id]["status"].get("traffic", []):
+            if target.get("tag") == tag:
+                return fake.revision_urls[target["revisionName"]]
+    return None
 
 
 # --- revisions as real servers ---
