@@ -11,21 +11,49 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def tree_pss_mb(pid: int) -> float:
+    """Proportional memory (PSS) of a process and all its descendants, in MB: a page they share counts once.
+
+    The framework's server is two processes, the arbiter that loaded the function and the worker forked from
+    it; their shared pages are one copy in the container, which is what Cloud Run's memory limit counts. A sum
+    of resident sizes counts them twice (tree_rss_mb).
+    """
+    return _tree_rollup_kb(pid, "Pss:") / 1024
+
+
 def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
-    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True).stdout
+    """Resident memory of a process and all its descendants, in MB (summed: shared pages once per process)."""
+    return _tree_rollup_kb(pid, "Rss:") / 1024
+
+
+def _tree_rollup_kb(pid: int, field: str) -> int:
+    total_kb = 0
+    for member in tree_pids(pid):
+        try:
+            with open(f"/proc/{member}/smaps_rollup", encoding="ascii") as rollup:
+                total_kb += next(int(line.split()[1]) for line in rollup if line.startswith(field))
+        except (OSError, StopIteration):  # gone meanwhile, or a kernel without the rollup (before 4.14)
+            continue
+    return total_kb
+
+
+def tree_pids(root: int) -> list[int]:
+    """The process and all its descendants that are alive now."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for line in out.splitlines():
-        child, parent, kb = (int(v) for v in line.split())
-        children.setdefault(parent, []).append(child)
-        rss[child] = kb
-    total, todo = 0, [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+                parent = int(text[text.rindex(")") + 2 :].split()[1])  # after "(comm)", which may hold spaces
+            except (OSError, IndexError, ValueError):
+                continue  # it exited while we looked
+            children.setdefault(parent, []).append(int(entry.name))
+    pids, todo = [], [root]
     while todo:
-        current = todo.pop()
-        total += rss.get(current, 0)
-        todo.extend(children.get(current, []))
-    return total / 1024
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(children.get(pid, []))
+    return pids
 
 
 def free_port() -> int:

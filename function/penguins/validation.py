@@ -9,12 +9,11 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic_core import SchemaValidator, ValidationError
-
 from .codecs.base import Decoded, Rule
 from .codecs.json_document import EXAMPLE
 from .domain import ISLANDS, LIMITS, SEXES
 from .errors import InvalidInput
+from .rust_core import SchemaValidator, ValidationError
 
 # pydantic-core validators for schema.py's models, exported by `python -m penguins.schema` (see there):
 # they validate exactly as the models do, to plain dicts, without importing pydantic on a cold start.

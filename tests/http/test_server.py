@@ -40,6 +40,7 @@ def test_seed_examples(server, species):
         ("GET", "/nowhere", None, {}, 404),
         ("GET", "/favicon.ico", None, {}, 404),  # the framework's own route: JSON all the same (web/framework.py)
         ("GET", "/robots.txt", None, {}, 404),
+        ("GET", "/v2/models/a%0Ab/ready", None, {}, 404),  # a line feed: no route of the framework matches it
         ("TRACE", "/predict", None, {}, 405),  # a method the framework does not route
         ("PROPFIND", "/", None, {}, 405),
         ("GET", "/predict", None, {}, 405),

@@ -62,7 +62,8 @@ def test_every_runtime_dependency_is_pinned_and_the_tests_run_on_those_pins():
 
 
 def test_serving_a_prediction_imports_neither_pydantic_nor_numpy_nor_another_format():
-    """pydantic (~35 ms), numpy and the other formats' codecs load only on the paths that need them."""
+    """pydantic (~35 ms), pydantic-core's Python layer (~25 ms, penguins/rust_core.py), numpy and the other
+    formats' codecs load only on the paths that need them."""
     code = f"""
 import json, sys
 import functions_framework
@@ -72,10 +73,30 @@ response = TestClient(app).post("/predict", json={ADELIE!r})
 assert response.status_code == 200, response.content
 other_codecs = ("csv_codec", "bigquery", "v2", "v2_binary")  # the JSON codec reads this request; no other is loaded
 loaded = sorted(
-    name for name in sys.modules if name.split(".")[0] in ("pydantic", "numpy") or name.split(".")[-1] in other_codecs
+    name for name in sys.modules
+    if name.split(".")[0] in ("pydantic", "numpy") or name.split(".")[-1] in other_codecs
+    or name in ("pydantic_core", "pydantic_core.core_schema")
 )
+assert "pydantic_core._pydantic_core" in sys.modules  # the compiled validators, alone
 print(json.dumps(loaded))
 """
     result = subprocess.run([sys.executable, "-c", code], cwd=FUNCTION_DIR, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_pydantic_imported_after_the_function_shares_its_compiled_validators():
+    """/openapi.json imports pydantic: it must reuse the compiled module rust_core loaded, not a second one."""
+    code = """
+import main, penguins.rust_core as core, pydantic_core, pydantic
+assert pydantic_core.SchemaValidator is core.SchemaValidator and pydantic_core.ValidationError is core.ValidationError
+class Penguin(pydantic.BaseModel):
+    island: str
+try:
+    Penguin(island=1)
+except core.ValidationError as exc:  # pydantic's error is the class the function catches
+    print(exc.error_count())
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=FUNCTION_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "1"

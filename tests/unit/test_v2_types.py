@@ -191,7 +191,7 @@ def _mutated(path: tuple, key: object, value: object) -> object:
         target = target[step]
     if isinstance(target, list):
         if isinstance(key, int):
-            target[key:key + 1] = [value]  # in place, or appended past the end
+            target[key : key + 1] = [value]  # in place, or appended past the end
     elif not isinstance(key, int):
         target[key] = value
     return body

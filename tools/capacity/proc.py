@@ -5,30 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tools.procs import tree_pids
+
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
 def _stat_fields(pid: int) -> list[str]:
     text = Path(f"/proc/{pid}/stat").read_text()
     return text[text.rindex(")") + 2 :].split()  # after "(comm)", which may hold spaces
-
-
-def tree_pids(root: int) -> list[int]:
-    """The process and all its descendants that are alive now."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int(_stat_fields(int(entry.name))[1])
-            except (OSError, IndexError, ValueError):
-                continue  # it exited while we looked
-            children.setdefault(parent, []).append(int(entry.name))
-    pids, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        todo.extend(children.get(pid, []))
-    return pids
 
 
 def cpu_seconds(root: int) -> float:

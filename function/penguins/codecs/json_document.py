@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from pydantic_core import from_json
-
 from ..domain import FIELDS
 from ..errors import InvalidInput, MalformedJson
+from ..rust_core import from_json
 
 _SMALL_BODY_BYTES = 64 * 1024
 _VALUES_PER_ROW = 2 * len(FIELDS)  # a key and a value per field: the budget of commas per row

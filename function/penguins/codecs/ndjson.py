@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import orjson
-from pydantic_core import from_json
 
 from ..errors import InvalidInput
+from ..rust_core import from_json
 from .base import Answered, Decoded, Encoded, Incoming, Rule
 
 NAME = "ndjson"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import cast
 
 import orjson
-from pydantic_core import from_json
 
 from .. import SERVICE_NAME
 from ..domain import CATEGORY_FIELDS, MEASUREMENTS, REQUIRED_FIELDS
 from ..errors import InvalidInput, InvalidTensors, MalformedJson
+from ..rust_core import from_json
 from ..validation import json_kind
 from . import v2_binary, v2_types
 from .base import Answered, Decoded, Encoded, Incoming, Rule

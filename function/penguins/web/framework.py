@@ -10,6 +10,7 @@ untouched and turns the framework's own into the contract's JSON errors.
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from http import HTTPStatus
 
@@ -20,6 +21,11 @@ from .responses import JSON, NOSNIFF
 
 _OURS = NOSNIFF  # every answer of ours carries it; the framework's plain-text errors do not
 _KEPT_HEADERS = (b"allow",)
+# What the framework's app routes to our function (functions_framework.aio, _create_asgi_app_with_function):
+# these methods on any path but the two it answers itself, and but a path holding a line feed (its pattern
+# /{path:path} is a regular expression whose "." stops there). Anything else may get the framework's own answer.
+_ROUTED_METHODS = frozenset(("GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH"))
+_FRAMEWORK_PATHS = frozenset(("/robots.txt", "/favicon.ico"))
 
 
 class JsonErrors:
@@ -31,6 +37,17 @@ class JsonErrors:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        path = scope["path"]
+        if scope["method"] in _ROUTED_METHODS and path not in _FRAMEWORK_PATHS and "\n" not in path:
+            # Our function answers this request, and its answers are JSON already: nothing to watch on the way
+            # out (watching every message cost each request a closure and two more calls).
+            try:
+                await self.app(scope, receive, send)
+            except Exception:
+                log.emit("ERROR", "unhandled exception in the framework\n" + traceback.format_exc())
+                with contextlib.suppress(RuntimeError):  # uvicorn's refusal when an answer had already begun
+                    await _send_error(send, 500, "Internal error; it has been logged.", [])
+            return
         state = {"started": False, "replaced": False}
 
         async def send_json_errors(message: dict) -> None:
