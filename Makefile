@@ -18,7 +18,7 @@ PROFILE ?=
 OLD ?= HEAD~1
 MEASURE ?= rps
 TIME_SCALE ?=
-.PHONY: help venv serve serve-gcs test test-slow model tune schemas lock bench ab load capacity peers compare drift clean
+.PHONY: help venv serve serve-gcs test test-slow model tune schemas lock bench instructions ab load capacity peers compare drift clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,6 +70,9 @@ bench: $(INSTALLED) $(LEAN)/.installed ## Benchmark the deployable set (a venv o
 	scripts/test-tools.sh wrk
 	$(LEAN)/bin/python -m compileall -q function tools/bench/peers  # bytecode ahead, as a deployed function has it
 	$(BIN)/python -m tools.bench --lean $(LEAN)/bin
+
+instructions: $(INSTALLED) $(LEAN)/.installed ## Instructions per request (valgrind's callgrind: the same count however busy the machine), ours part by part against the floor
+	PYTHONPATH=. $(LEAN)/bin/python -m tools.bench.instructions
 
 ab: $(INSTALLED) $(LEAN)/.installed ## What a change cost at git revision OLD (HEAD~1) against the working tree, paired: MEASURE=rps (default), bulk, mixed
 	scripts/test-tools.sh wrk

@@ -72,6 +72,7 @@ TABLE = [
         2,
         ["--duration", "at least 1"],
     ),
+    ("instructions-too-few", [PY, "-m", "tools.bench.instructions", "--requests", "100"], 2, ["--requests", "300"]),
     ("ab-no-old", [PY, "-m", "tools.bench.ab", "--lean", os.path.dirname(PY)], 2, ["--old"]),
     (
         "ab-unknown-measure",

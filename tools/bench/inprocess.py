@@ -14,6 +14,7 @@ import os
 import statistics
 import sys
 import time
+from functools import partial
 
 import functions_framework
 
@@ -84,10 +85,8 @@ def main(n: int = 20_000) -> None:
     app = functions_framework.create_app("predict", os.path.join(ROOT, "function", "main.py"))
     import main as function_main  # function/ is on sys.path: create_app put it there, as it serves
 
-    from penguins import log
     from penguins.features import measurements_of
     from penguins.validation import PENGUIN
-    from penguins.web import body, pipeline
 
     with stdout_to_devnull():  # the function's request logs
         assert asyncio.run(post(app)) == 200
@@ -103,24 +102,10 @@ def main(n: int = 20_000) -> None:
 
         # What each part costs: replace it by what it returned for this request, one more part each time.
         floor_us = _per_request_us(floor, n // 4)
-        incoming = pipeline.Incoming(BODY, "application/json", "", 10_000)
-        decoded = pipeline.decode_request("json_codec", incoming)
-        model = function_main.APP.models.get()
-        answered = pipeline.answer_request(*decoded, model, 1.0)
-        rows = pipeline.answer_rows(model, decoded[2], False)
-        parts = [
-            ("the request log line", log, "request_entry", lambda *a, **k: None),
-            ("the prediction and its warnings", pipeline, "answer_rows", lambda *a: [dict(rows[0])]),
-            ("encoding the answer, the log fields, the response", pipeline, "answer_request", lambda *a: answered),
-            ("decoding and validating", pipeline, "decode_request", lambda *a: decoded),
-            ("reading the body", body, "read", _constant_body),
-        ]
         costs, previous = {}, _per_request_us(app, n // 4)
         costs["ours over the floor's function"] = round(previous - floor_us, 2)
-        for name, module, attribute, value in parts:
-            if not hasattr(module, attribute):  # renamed: replacing it would measure nothing
-                raise SystemExit(f"{module.__name__}.{attribute} is gone: update tools/bench/inprocess.py")
-            setattr(module, attribute, value)
+        for name, replace in parts(function_main):
+            replace()
             now = _per_request_us(app, n // 4)
             costs[name] = round(previous - now, 2)
             previous = now
@@ -136,6 +121,30 @@ def main(n: int = 20_000) -> None:
             }
         )
     )
+
+
+def parts(function_main) -> list:
+    """Our request path's parts in order, each (name, replace): replace() swaps the part, for good, for a
+    stand-in that returns what it returned for this request, so what is left costs nothing of it."""
+    from penguins import log
+    from penguins.web import body, pipeline
+
+    incoming = pipeline.Incoming(BODY, "application/json", "", 10_000)
+    decoded = pipeline.decode_request("json_codec", incoming)
+    model = function_main.APP.models.get()
+    answered = pipeline.answer_request(*decoded, model, 1.0)
+    rows = pipeline.answer_rows(model, decoded[2], False)
+    stand_ins = [
+        ("the request log line", log, "request_entry", lambda *a, **k: None),
+        ("the prediction and its warnings", pipeline, "answer_rows", lambda *a: [dict(rows[0])]),
+        ("encoding the answer, the log fields, the response", pipeline, "answer_request", lambda *a: answered),
+        ("decoding and validating", pipeline, "decode_request", lambda *a: decoded),
+        ("reading the body", body, "read", _constant_body),
+    ]
+    for _, module, attribute, _ in stand_ins:
+        if not hasattr(module, attribute):  # renamed: replacing it would measure nothing
+            raise SystemExit(f"{module.__name__}.{attribute} is gone: update tools/bench/inprocess.py")
+    return [(name, partial(setattr, module, attribute, value)) for name, module, attribute, value in stand_ins]
 
 
 async def _constant_body(*args: object) -> bytes:

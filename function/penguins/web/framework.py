@@ -40,7 +40,7 @@ class JsonErrors:
         path = scope["path"]
         if scope["method"] in _ROUTED_METHODS and path not in _FRAMEWORK_PATHS and "\n" not in path:
             # Our function answers this request, and its answers are JSON already: nothing to watch on the way
-            # out (watching every message cost each request a closure and two more calls).
+            # out (watching every message cost each request 6,700 instructions of 370,000: make instructions).
             try:
                 await self.app(scope, receive, send)
             except Exception:
