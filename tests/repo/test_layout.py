@@ -100,3 +100,19 @@ except core.ValidationError as exc:  # pydantic's error is the class the functio
     result = subprocess.run([sys.executable, "-c", code], cwd=FUNCTION_DIR, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "1"
+
+
+def test_rust_core_falls_back_to_the_plain_import_when_the_compiled_module_is_not_where_it_looks():
+    code = """
+import os, sys
+listdir = os.listdir
+os.listdir = lambda path: [] if str(path).endswith("pydantic_core") else listdir(path)  # another layout
+import penguins.rust_core as core
+import pydantic_core
+assert "pydantic_core.core_schema" in sys.modules  # the package's own way ran
+assert core.SchemaValidator is pydantic_core.SchemaValidator and core.from_json is pydantic_core.from_json
+print(core.from_json(b'{"ok": 1}'))
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=FUNCTION_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "{'ok': 1}"
