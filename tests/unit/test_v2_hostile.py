@@ -439,3 +439,20 @@ def test_a_text_input_takes_any_json_value_to_a_verdict(value, island):
         assert_4xx(raised.value)
     else:
         assert decode(body, None)[0]["island"] == island
+
+
+@pytest.mark.parametrize("count", [1, 2], ids=["one-penguin", "two-penguins"])
+def test_a_binary_text_element_that_is_not_utf8_is_a_400_naming_its_input(count):
+    """One penguin's element takes the short path, more take the loop: the same sentence from both."""
+    element = b"T\xf8rgersen"  # latin-1, not UTF-8
+    island = bytes_tensor("island", (struct.pack("<I", len(element)) + element) * count, count)
+    tensors = [
+        ({**t, "shape": [count]}, data * count) if t["name"] != "island" else island for t, data in adelie_binary()
+    ]
+    body, length = binary_request(tensors)
+    headers = {"inference-header-content-length": length}
+    with pytest.raises(ApiError) as refused:
+        decode_request("v2", Incoming(body, "application/octet-stream", "", 10_000, headers=headers))
+    assert refused.value.status == 400
+    assert refused.value.error == "island holds a value that is not UTF-8 text"
+    assert refused.value.detail[0]["loc"] == ["inputs", "island", "data"]

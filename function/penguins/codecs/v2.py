@@ -173,10 +173,10 @@ def _columns(header: dict, binary: memoryview, max_rows: int) -> dict[str, list]
             chunk = binary[offset : offset + size]
             offset += size
             if datatype == "BYTES":
-                values = v2_binary.decode_bytes(chunk, count, name)
+                values = v2_binary.decode_text(chunk, count, name)
             else:
                 values = v2_binary.decode_fixed(datatype, chunk, count, name)
-        columns[name] = _text_values(name, values) if datatype == "BYTES" else values
+        columns[name] = values
     if offset != len(binary):
         msg = f"The binary data holds {len(binary) - offset} bytes more than the inputs' binary_data_size declare"
         raise _refuse(msg, ["inputs"], "binary_data")
@@ -239,23 +239,6 @@ def _json_values(data: object, shape: list[int], name: str) -> list:
     held = f"{len(data)} values" if isinstance(data, list) else "no data and no binary_data_size parameter"
     msg = f"{name} holds {held} where its shape says {count}: send data as a list of one value per penguin"
     raise _refuse(msg, ["inputs", name, "data"])
-
-
-def _text_values(name: str, values: list) -> list:
-    """BYTES values as text (UTF-8); the one validation matches their case. Other types are left for it to name."""
-    known: dict[bytes, str] = {}  # each distinct value decoded once
-    out = []
-    for value in values:
-        if type(value) is bytes:
-            text = known.get(value)
-            if text is None:
-                try:
-                    text = known[value] = value.decode()
-                except UnicodeDecodeError:
-                    raise _refuse(f"{name} holds a value that is not UTF-8 text", ["inputs", name, "data"]) from None
-            value = text
-        out.append(value)
-    return out
 
 
 def response(request_id: str | None, answered: Answered, outputs: list[tuple[str, bool]]) -> tuple[dict, list[bytes]]:

@@ -60,12 +60,15 @@ def decode_fixed(datatype: str, chunk: memoryview, count: int, name: str) -> lis
     return list(struct.unpack(f"<{count}{code}", chunk))
 
 
-def decode_bytes(chunk: memoryview, count: int, name: str) -> list[bytes]:
-    """count BYTES elements, each a 4-byte little-endian length then that many bytes, filling the chunk exactly."""
+def decode_text(chunk: memoryview, count: int, name: str) -> list[str]:
+    """count BYTES elements as UTF-8 text, each a 4-byte little-endian length then that many bytes, filling the
+    chunk exactly. Each distinct element is decoded once: a column holds a few values (islands, sexes) many times.
+    """
     if count == 1 and len(chunk) >= 4 and _LENGTH.unpack_from(chunk)[0] == len(chunk) - 4:
-        return [bytes(chunk[4:])]  # a single penguin's element, exactly filling its chunk: 0.4 us against 1.2
+        return [_utf8(bytes(chunk[4:]), name)]  # a single penguin's element, exactly filling its chunk
     data = bytes(chunk)  # one copy: slicing bytes costs less than slicing a view and copying each element
-    values: list[bytes] = []
+    known: dict[bytes, str] = {}
+    values: list[str] = []
     offset, end, unpack_length = 0, len(data), _LENGTH.unpack_from
     for index in range(count):
         if end - offset < 4:
@@ -75,12 +78,24 @@ def decode_bytes(chunk: memoryview, count: int, name: str) -> list[bytes]:
         if length > end - offset:
             msg = f"{name}[{index}] declares {length} bytes, but only {end - offset} are left in its binary data"
             raise _refuse(msg, ["inputs", name, index])
-        values.append(data[offset : offset + length])
+        element = data[offset : offset + length]
+        text = known.get(element)
+        if text is None:
+            text = known[element] = _utf8(element, name)
+        values.append(text)
         offset += length
     if offset != end:
         msg = f"{name} has {end - offset} bytes left after the {count} elements its shape says: make them match"
         raise _refuse(msg, ["inputs", name])
     return values
+
+
+def _utf8(element: bytes, name: str) -> str:
+    try:
+        return element.decode()
+    except UnicodeDecodeError:
+        msg = f"{name} holds a value that is not UTF-8 text"
+        raise InvalidTensors(msg, [{"loc": ["inputs", name, "data"], "msg": msg, "type": "tensor"}]) from None
 
 
 def encode_fixed(datatype: str, values: list) -> bytes:
