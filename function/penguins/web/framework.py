@@ -37,36 +37,39 @@ class JsonErrors:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        state = None  # what the watched answer did: only a request the framework may answer itself is watched
         path = scope["path"]
         if scope["method"] in _ROUTED_METHODS and path not in _FRAMEWORK_PATHS and "\n" not in path:
             # Our function answers this request, and its answers are JSON already: nothing to watch on the way
             # out (watching every message cost each request 6,700 instructions of 370,000: make instructions).
-            try:
-                await self.app(scope, receive, send)
-            except Exception:
-                log.emit("ERROR", "unhandled exception in the framework\n" + traceback.format_exc())
-                with contextlib.suppress(RuntimeError):  # uvicorn's refusal when an answer had already begun
-                    await _send_error(send, 500, "Internal error; it has been logged.", [])
-            return
-        state = {"started": False, "replaced": False}
-
-        async def send_json_errors(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                state["started"] = True
-                if message["status"] >= 400 and _OURS not in message.get("headers", ()):
-                    state["replaced"] = True
-                    kept = [(n, v) for n, v in message.get("headers", ()) if n.lower() in _KEPT_HEADERS]
-                    return await _send_error(send, message["status"], HTTPStatus(message["status"]).phrase, kept)
-            elif state["replaced"]:
-                return None  # the framework's plain-text body: already answered
-            await send(message)
-
+            watched = send
+        else:
+            state = {"started": False, "replaced": False}
+            watched = _replacing_plain_errors(send, state)
         try:
-            await self.app(scope, receive, send_json_errors)
+            await self.app(scope, receive, watched)
         except Exception:
             log.emit("ERROR", "unhandled exception in the framework\n" + traceback.format_exc())
-            if not state["started"]:
-                await _send_error(send, 500, "Internal error; it has been logged.", [])
+            if state is None or not state["started"]:  # unwatched, it is not known: uvicorn refuses a second start
+                with contextlib.suppress(RuntimeError):
+                    await _send_error(send, 500, "Internal error; it has been logged.", [])
+
+
+def _replacing_plain_errors(send, state: dict):
+    """send, with the framework's own error answers (4xx and 5xx without our nosniff) replaced by JSON ones."""
+
+    async def send_json_errors(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            state["started"] = True
+            if message["status"] >= 400 and _OURS not in message.get("headers", ()):
+                state["replaced"] = True
+                kept = [(n, v) for n, v in message.get("headers", ()) if n.lower() in _KEPT_HEADERS]
+                return await _send_error(send, message["status"], HTTPStatus(message["status"]).phrase, kept)
+        elif state["replaced"]:
+            return None  # the framework's plain-text body: already answered
+        await send(message)
+
+    return send_json_errors
 
 
 async def _send_error(send, status: int, sentence: str, headers: list) -> None:
